@@ -1,0 +1,154 @@
+"""rekoface: typed, safe face search in stored videos with Amazon Rekognition Video.
+
+Public names are re-exported here and loaded on first use (PEP 562), so
+``import rekoface`` costs little more than ``import boto3``: attrs, tenacity and the
+result models load only when a request is built or a result is read.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .errors import (
+    AccessDeniedError,
+    ConfigurationError,
+    FieldError,
+    IdempotentParameterMismatchError,
+    InternalServerError,
+    InvalidPaginationTokenError,
+    InvalidParameterError,
+    InvalidS3ObjectError,
+    JobFailedError,
+    JobNotCompleteError,
+    LimitExceededError,
+    NotificationError,
+    PollTimeoutError,
+    ProvisionedThroughputExceededError,
+    RekoFaceError,
+    RequestValidationError,
+    ResourceNotFoundError,
+    ServiceError,
+    ThrottlingError,
+    TransportError,
+    VideoTooLargeError,
+)
+
+if TYPE_CHECKING:
+    from .client import FaceSearchClient
+    from .completions import Completion
+    from .models import FaceSearchJob, FaceSearchRequest, NotificationChannel, S3Video
+    from .notifications import CompletionNotification, NotificationStatus, parse_notification
+    from .pollers import BackoffPoller, Poller, SqsNotificationPoller
+    from .results import (
+        Appearance,
+        BoundingBox,
+        Face,
+        FaceDetail,
+        FaceMatch,
+        FaceSearchPage,
+        FaceSearchResults,
+        JobState,
+        JobStatus,
+        PersonDetail,
+        PersonMatch,
+        VideoMetadata,
+    )
+    from .retry import RetryPolicy
+    from .tokens import derive_client_request_token
+
+__version__ = "0.1.0"
+
+_LAZY: dict[str, str] = {
+    "FaceSearchClient": "client",
+    "Completion": "completions",
+    "FaceSearchJob": "models",
+    "FaceSearchRequest": "models",
+    "NotificationChannel": "models",
+    "S3Video": "models",
+    "CompletionNotification": "notifications",
+    "NotificationStatus": "notifications",
+    "parse_notification": "notifications",
+    "BackoffPoller": "pollers",
+    "Poller": "pollers",
+    "SqsNotificationPoller": "pollers",
+    "Appearance": "results",
+    "BoundingBox": "results",
+    "Face": "results",
+    "FaceDetail": "results",
+    "FaceMatch": "results",
+    "FaceSearchPage": "results",
+    "FaceSearchResults": "results",
+    "JobState": "results",
+    "JobStatus": "results",
+    "PersonDetail": "results",
+    "PersonMatch": "results",
+    "VideoMetadata": "results",
+    "RetryPolicy": "retry",
+    "derive_client_request_token": "tokens",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+__all__ = [
+    "AccessDeniedError",
+    "Appearance",
+    "BackoffPoller",
+    "BoundingBox",
+    "Completion",
+    "CompletionNotification",
+    "ConfigurationError",
+    "Face",
+    "FaceDetail",
+    "FaceMatch",
+    "FaceSearchClient",
+    "FaceSearchJob",
+    "FaceSearchPage",
+    "FaceSearchRequest",
+    "FaceSearchResults",
+    "FieldError",
+    "IdempotentParameterMismatchError",
+    "InternalServerError",
+    "InvalidPaginationTokenError",
+    "InvalidParameterError",
+    "InvalidS3ObjectError",
+    "JobFailedError",
+    "JobNotCompleteError",
+    "JobState",
+    "JobStatus",
+    "LimitExceededError",
+    "NotificationChannel",
+    "NotificationError",
+    "NotificationStatus",
+    "PersonDetail",
+    "PersonMatch",
+    "PollTimeoutError",
+    "Poller",
+    "ProvisionedThroughputExceededError",
+    "RekoFaceError",
+    "RequestValidationError",
+    "ResourceNotFoundError",
+    "RetryPolicy",
+    "S3Video",
+    "ServiceError",
+    "SqsNotificationPoller",
+    "ThrottlingError",
+    "TransportError",
+    "VideoMetadata",
+    "VideoTooLargeError",
+    "__version__",
+    "derive_client_request_token",
+    "parse_notification",
+]

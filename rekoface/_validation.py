@@ -1,0 +1,75 @@
+"""Small named checks that collect failures instead of stopping at the first.
+
+Each check appends `FieldError`s to a list; the caller raises one
+`RequestValidationError` with all of them, so a user fixes a request in one go.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from ._constraints import CONSTRAINTS
+from .errors import FieldError, RequestValidationError
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_string(errors: list[FieldError], path: str, value: object) -> None:
+    """`value` must be a `str` within the length bounds and pattern of `path`'s rule."""
+    rule = CONSTRAINTS[path]
+    if not isinstance(value, str):
+        errors.append(FieldError(path, f"must be a str, not {type(value).__name__}", "str"))
+        return
+    if rule.min is not None and len(value) < rule.min:
+        problem = "must not be empty" if not value else f"is {len(value)} characters long"
+        errors.append(FieldError(path, problem, f"length >= {int(rule.min)}"))
+        return
+    if rule.max is not None and len(value) > rule.max:
+        errors.append(
+            FieldError(path, f"is {len(value)} characters long", f"length <= {int(rule.max)}")
+        )
+        return
+    compiled = rule.compiled
+    if compiled is not None and compiled.fullmatch(value) is None:
+        errors.append(FieldError(path, f"{_shown(value)} does not match", f"{rule.pattern}"))
+    if rule.enum is not None and value not in rule.enum:
+        errors.append(FieldError(path, f"{_shown(value)} is not allowed", rule.describe()))
+
+
+def check_number(errors: list[FieldError], path: str, value: object) -> None:
+    """`value` must be a finite `int` or `float` (not `bool`) within `path`'s bounds."""
+    rule = CONSTRAINTS[path]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        errors.append(
+            FieldError(path, f"must be a number, not {type(value).__name__}", "int or float")
+        )
+        return
+    if not math.isfinite(value):
+        errors.append(FieldError(path, f"{value!r} is not a finite number", "finite"))
+        return
+    low_ok = rule.min is None or value >= rule.min
+    high_ok = rule.max is None or value <= rule.max
+    if not (low_ok and high_ok):
+        errors.append(FieldError(path, f"{value!r} is out of range", rule.describe()))
+
+
+def check_type(errors: list[FieldError], path: str, value: object, expected: type) -> bool:
+    """Record a failure unless `value` is an `expected`; say whether it is."""
+    if isinstance(value, expected):
+        return True
+    errors.append(
+        FieldError(
+            path, f"must be a {expected.__name__}, not {type(value).__name__}", expected.__name__
+        )
+    )
+    return False
+
+
+def raise_if_any(errors: Sequence[FieldError]) -> None:
+    """Raise one `RequestValidationError` listing every failure, if there are any."""
+    if errors:
+        raise RequestValidationError(list(errors))

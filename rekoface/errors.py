@@ -1,0 +1,339 @@
+"""Everything rekoface raises, in one tree.
+
+```
+RekoFaceError                          base of everything the library raises
+├── RequestValidationError(ValueError) client-side; every failing field, by API path
+├── ConfigurationError                 no region, no credentials, a bad endpoint
+├── ServiceError(ClientError)          the service said no: code, message, request_id, ...
+│   ├── AccessDeniedError              ├── ProvisionedThroughputExceededError (retryable)
+│   ├── IdempotentParameterMismatchError├── LimitExceededError   (retried only on opt-in)
+│   ├── InvalidParameterError          ├── ResourceNotFoundError
+│   ├── InvalidS3ObjectError           ├── ThrottlingError                    (retryable)
+│   ├── InternalServerError (retryable)├── InvalidPaginationTokenError
+│   └── VideoTooLargeError
+├── TransportError                     connection / read-timeout errors, after retries
+├── NotificationError(ValueError)      a message that is not a completion notification
+├── JobNotCompleteError                results asked of a job still IN_PROGRESS
+├── JobFailedError                     job_id, status_message
+└── PollTimeoutError                   job_id, elapsed seconds
+```
+
+A `ServiceError` is still a `botocore.exceptions.ClientError` with the same
+``response["Error"]["Code"]``, so existing ``except ClientError`` code keeps working.
+Every error pickles back to its own class with its fields: botocore's
+``ClientError.__reduce__`` would turn them into plain ``ClientError``s.
+
+This module imports nothing else of the package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar, Final, NamedTuple
+
+from botocore.exceptions import ClientError
+
+__all__ = [
+    "AccessDeniedError",
+    "ConfigurationError",
+    "FieldError",
+    "IdempotentParameterMismatchError",
+    "InternalServerError",
+    "InvalidPaginationTokenError",
+    "InvalidParameterError",
+    "InvalidS3ObjectError",
+    "JobFailedError",
+    "JobNotCompleteError",
+    "LimitExceededError",
+    "NotificationError",
+    "PollTimeoutError",
+    "ProvisionedThroughputExceededError",
+    "RekoFaceError",
+    "RequestValidationError",
+    "ResourceNotFoundError",
+    "ServiceError",
+    "ThrottlingError",
+    "TransportError",
+    "VideoTooLargeError",
+    "error_class_for_code",
+    "service_error_from_client_error",
+]
+
+
+class RekoFaceError(Exception):
+    """Base class of every exception rekoface raises."""
+
+
+class FieldError(NamedTuple):
+    """One failing field: its API path, what is wrong with the value, and the rule.
+
+    A named tuple rather than an attrs class: this module is imported by
+    ``import rekoface`` paths that must stay as cheap as ``import boto3``.
+    """
+
+    path: str
+    problem: str
+    rule: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.problem} (rule: {self.rule})"
+
+
+class RequestValidationError(RekoFaceError, ValueError):
+    """A request failed client-side validation; `errors` lists every failing field."""
+
+    def __init__(self, errors: tuple[FieldError, ...] | list[FieldError]) -> None:
+        self.errors: tuple[FieldError, ...] = tuple(errors)
+        count = len(self.errors)
+        noun = "field" if count == 1 else "fields"
+        lines = "; ".join(str(e) for e in self.errors)
+        super().__init__(f"{count} invalid {noun}: {lines}")
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """The API paths of the failing fields, in the order they were checked."""
+        return tuple(e.path for e in self.errors)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.errors,))
+
+
+class ConfigurationError(RekoFaceError):
+    """The client cannot be set up: the message says what to set."""
+
+
+class TransportError(RekoFaceError):
+    """The request never got an answer (connection or read timeout), after retries."""
+
+    def __init__(self, message: str, *, operation_name: str | None = None) -> None:
+        super().__init__(message)
+        self.operation_name = operation_name
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), (str(self),), {"operation_name": self.operation_name}))
+
+
+class NotificationError(RekoFaceError, ValueError):
+    """A message is not a Rekognition completion notification; the text says why."""
+
+
+class JobNotCompleteError(RekoFaceError):
+    """Results were asked of a job that is still IN_PROGRESS."""
+
+    def __init__(self, job_id: str, state: str = "IN_PROGRESS") -> None:
+        super().__init__(f"job {job_id} is {state}: wait for it before reading results")
+        self.job_id = job_id
+        self.state = state
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.job_id, self.state))
+
+
+class JobFailedError(RekoFaceError):
+    """The job ended FAILED; `status_message` is the service's explanation."""
+
+    def __init__(self, job_id: str, status_message: str | None) -> None:
+        super().__init__(f"job {job_id} failed: {status_message or 'no status message'}")
+        self.job_id = job_id
+        self.status_message = status_message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.job_id, self.status_message))
+
+
+class PollTimeoutError(RekoFaceError):
+    """Waiting for a job took longer than its timeout; the job itself goes on."""
+
+    def __init__(self, job_id: str, elapsed: float) -> None:
+        super().__init__(f"job {job_id} still IN_PROGRESS after {elapsed:.1f}s of waiting")
+        self.job_id = job_id
+        self.elapsed = elapsed
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.job_id, self.elapsed))
+
+
+class ServiceError(RekoFaceError, ClientError):
+    """The service answered with an error.
+
+    Still a `botocore.exceptions.ClientError`: ``err.response["Error"]["Code"]``
+    is the service's code, so ``except ClientError`` keeps working.
+    """
+
+    #: The service's error code this class stands for (`None`: any unknown code).
+    error_code: ClassVar[str | None] = None
+    #: Whether the default retry policy retries this code.
+    default_retryable: ClassVar[bool] = False
+
+    def __init__(self, error_response: Mapping[str, Any], operation_name: str) -> None:
+        super().__init__(dict(error_response), operation_name)  # type: ignore[arg-type]
+
+    @property
+    def _error(self) -> Mapping[str, Any]:
+        return self.response.get("Error", {})
+
+    @property
+    def _metadata(self) -> Mapping[str, Any]:
+        return self.response.get("ResponseMetadata", {})
+
+    @property
+    def code(self) -> str:
+        """The service's error code, e.g. ``ThrottlingException``."""
+        return str(self._error.get("Code", "Unknown"))
+
+    @property
+    def message(self) -> str:
+        """The service's error message."""
+        return str(self._error.get("Message", ""))
+
+    @property
+    def request_id(self) -> str | None:
+        """The AWS request id, for support cases."""
+        value = self._metadata.get("RequestId")
+        return str(value) if value else None
+
+    @property
+    def http_status_code(self) -> int | None:
+        """The HTTP status of the error response."""
+        value = self._metadata.get("HTTPStatusCode")
+        return int(value) if value is not None else None
+
+    @property
+    def retryable(self) -> bool:
+        """Whether a retry can help: throttling, server errors and HTTP 5xx."""
+        return (
+            self.default_retryable
+            or self.code in _RETRYABLE_CODES
+            or (self.http_status_code in _RETRYABLE_STATUS)
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.response, self.operation_name))
+
+
+class AccessDeniedError(ServiceError):
+    """The caller may not run this operation (IAM)."""
+
+    error_code = "AccessDeniedException"
+
+
+class IdempotentParameterMismatchError(ServiceError):
+    """A `ClientRequestToken` was reused with different parameters."""
+
+    error_code = "IdempotentParameterMismatchException"
+
+
+class InvalidParameterError(ServiceError):
+    """The service rejected a parameter."""
+
+    error_code = "InvalidParameterException"
+
+
+class InvalidS3ObjectError(ServiceError):
+    """The video cannot be read from S3 (missing, no permission, wrong region)."""
+
+    error_code = "InvalidS3ObjectException"
+
+
+class InternalServerError(ServiceError):
+    """The service failed; retried by default."""
+
+    error_code = "InternalServerError"
+    default_retryable = True
+
+
+class VideoTooLargeError(ServiceError):
+    """The video is larger than the service accepts."""
+
+    error_code = "VideoTooLargeException"
+
+
+class ProvisionedThroughputExceededError(ServiceError):
+    """Too many requests for the account's throughput; retried by default."""
+
+    error_code = "ProvisionedThroughputExceededException"
+    default_retryable = True
+
+
+class LimitExceededError(ServiceError):
+    """Too many concurrent jobs: clears only as jobs finish, so not retried blindly."""
+
+    error_code = "LimitExceededException"
+
+
+class ResourceNotFoundError(ServiceError):
+    """The collection or job does not exist."""
+
+    error_code = "ResourceNotFoundException"
+
+
+class ThrottlingError(ServiceError):
+    """The request rate is too high; retried by default."""
+
+    error_code = "ThrottlingException"
+    default_retryable = True
+
+
+class InvalidPaginationTokenError(ServiceError):
+    """A `NextToken` is forged or expired (they live 24 hours)."""
+
+    error_code = "InvalidPaginationTokenException"
+
+
+#: Error codes botocore's standard retry mode treats as transient, besides the classes above.
+_RETRYABLE_CODES: Final = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "SlowDown",
+        "RequestThrottled",
+        "EC2ThrottledException",
+        "InternalServerError",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "PriorRequestNotComplete",
+    }
+)
+_RETRYABLE_STATUS: Final = frozenset({500, 502, 503, 504})
+
+_BY_CODE: Final[Mapping[str, type[ServiceError]]] = {
+    cls.error_code: cls
+    for cls in (
+        AccessDeniedError,
+        IdempotentParameterMismatchError,
+        InvalidParameterError,
+        InvalidS3ObjectError,
+        InternalServerError,
+        VideoTooLargeError,
+        ProvisionedThroughputExceededError,
+        LimitExceededError,
+        ResourceNotFoundError,
+        ThrottlingError,
+        InvalidPaginationTokenError,
+    )
+    if cls.error_code is not None
+}
+
+
+def error_class_for_code(code: str) -> type[ServiceError]:
+    """The `ServiceError` subclass for a service error code (`ServiceError` if unknown)."""
+    return _BY_CODE.get(code, ServiceError)
+
+
+def service_error_from_client_error(err: ClientError) -> ServiceError:
+    """The typed twin of a botocore `ClientError`, ready to ``raise ... from err``."""
+    if isinstance(err, ServiceError):
+        return err
+    code = str(err.response.get("Error", {}).get("Code", "Unknown"))
+    return error_class_for_code(code)(err.response, err.operation_name)
+
+
+def _rebuild(cls: type[Exception], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Exception:
+    return cls(*args, **kwargs)
