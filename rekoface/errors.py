@@ -201,10 +201,13 @@ class ServiceError(RekoFaceError, ClientError):
     @property
     def retryable(self) -> bool:
         """Whether a retry can help: throttling, server errors and HTTP 5xx."""
+        status = self.http_status_code
         return (
             self.default_retryable
             or self.code in _RETRYABLE_CODES
-            or (self.http_status_code in _RETRYABLE_STATUS)
+            or status in _RETRYABLE_STATUS
+            # HTTP 429 is throttling unless the model gives the code its own meaning.
+            or (status == 429 and self.error_code is None)
         )
 
     def __reduce__(self) -> tuple[Any, ...]:

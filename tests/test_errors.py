@@ -83,6 +83,8 @@ def test_typed_error_keeps_every_field_and_stays_a_client_error() -> None:
         ("ProvisionedThroughputExceededException", 400, True),
         ("InternalServerError", 500, True),
         ("SomethingNew", 503, True),
+        ("SomethingNew", 429, True),
+        ("AccessDeniedException", 429, False),
         ("LimitExceededException", 400, False),
         ("InvalidParameterException", 400, False),
         ("IdempotentParameterMismatchException", 400, False),

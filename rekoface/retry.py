@@ -1,0 +1,412 @@
+"""`RetryPolicy`: retry transient AWS errors with full-jitter exponential backoff.
+
+What counts as transient follows botocore's ``standard`` retry mode
+(``botocore/retries/standard.py``), so one rekoface layer can replace botocore's
+own retries without changing what is retried. The one deliberate difference:
+``LimitExceededException`` (too many concurrent jobs; it clears only as jobs
+finish) is retried only when the policy opts in, on a separate schedule of minutes.
+
+The happy path is a plain ``try``: no tenacity object, closure or import happens
+unless the first attempt fails with a retryable error, so ``import rekoface`` and a
+successful call cost what the boto3 call costs.
+
+This module imports nothing of the package but `rekoface.errors`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random as _random
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+import attrs
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+from .errors import FieldError, RequestValidationError, ServiceError, error_class_for_code
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
+
+__all__ = ["RetryPolicy"]
+
+T = TypeVar("T")
+
+logger = logging.getLogger("rekoface")
+
+# The code sets below copy botocore 1.44's standard retry mode; tests/test_retry.py holds
+# them against the botocore that is installed, so an update that changes them fails loudly.
+
+#: ``ThrottledRetryableChecker._THROTTLED_ERROR_CODES``, less ``LimitExceededException``.
+THROTTLING_ERROR_CODES: Final = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    }
+)
+#: ``TransientRetryableChecker._TRANSIENT_ERROR_CODES`` plus ``InternalServerError``
+#: (which Rekognition returns at HTTP 500, so botocore retries it by status).
+TRANSIENT_ERROR_CODES: Final = frozenset(
+    {"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete", "InternalServerError"}
+)
+#: ``TransientRetryableChecker._TRANSIENT_STATUS_CODES``.
+TRANSIENT_STATUS_CODES: Final = frozenset({500, 502, 503, 504})
+#: ``ThrottlingStatusCodeChecker._THROTTLING_STATUS_CODES``: only for error codes that
+#: Rekognition's model does not list (a modeled code decides on its own).
+THROTTLING_STATUS_CODES: Final = frozenset({429})
+#: ``TransientRetryableChecker._TRANSIENT_EXCEPTION_CLS``: connection errors (connect
+#: timeout, endpoint unreachable, proxy, SSL) and HTTP client errors (read timeout,
+#: connection closed, response streaming).
+TRANSIENT_EXCEPTION_TYPES: Final = (ConnectionError, HTTPClientError)
+#: Too many concurrent jobs: retried only on the opt-in slow schedule.
+LIMIT_EXCEEDED_CODE: Final = "LimitExceededException"
+
+# Classification results.
+_NOT_RETRYABLE: Final = 0
+_FAST: Final = 1
+_LIMIT: Final = 2
+# 2.0 ** 1024 overflows; any delay cap is reached long before this exponent.
+_MAX_EXPONENT: Final = 1000
+
+
+def _classify(exc: BaseException) -> int:
+    """`_FAST`, `_LIMIT` or `_NOT_RETRYABLE`, by botocore's standard-mode rules."""
+    if isinstance(exc, ClientError):
+        code, status = _code_and_status(exc)
+        if code == LIMIT_EXCEEDED_CODE:
+            return _LIMIT
+        if code in THROTTLING_ERROR_CODES or code in TRANSIENT_ERROR_CODES:
+            return _FAST
+        if status in TRANSIENT_STATUS_CODES:
+            return _FAST
+        if status in THROTTLING_STATUS_CODES and error_class_for_code(code) is ServiceError:
+            return _FAST
+        return _NOT_RETRYABLE
+    if isinstance(exc, TRANSIENT_EXCEPTION_TYPES):
+        return _FAST
+    return _NOT_RETRYABLE
+
+
+def _code_and_status(exc: ClientError) -> tuple[str, int | None]:
+    response: Any = exc.response
+    error = response.get("Error") if isinstance(response, Mapping) else None
+    meta = response.get("ResponseMetadata") if isinstance(response, Mapping) else None
+    code = error.get("Code") if isinstance(error, Mapping) else None
+    status = meta.get("HTTPStatusCode") if isinstance(meta, Mapping) else None
+    return (
+        code if isinstance(code, str) else "",
+        status if isinstance(status, int) and not isinstance(status, bool) else None,
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    """The error code, or the exception's class name: never its message or request."""
+    if isinstance(exc, ClientError):
+        code, _ = _code_and_status(exc)
+        if code:
+            return code
+    return type(exc).__name__
+
+
+@attrs.frozen
+class RetryPolicy:
+    """Retry transient errors of one AWS call with full-jitter exponential backoff.
+
+    Delay before retry *n* (n = 1, 2, ...) is ``random() * min(max_delay,
+    base_delay * 2 ** (n - 1))`` (AWS's "full jitter"). A call makes at most
+    `max_attempts` attempts, and never starts one after `deadline` seconds (read on
+    the injected `clock`) since the first attempt began: when the next sleep would
+    end past the deadline, the policy stops at once and re-raises rather than sleep.
+
+    With ``retry_limit_exceeded=True``, ``LimitExceededException`` gets its own
+    budget: `limit_exceeded_max_attempts` attempts that meet it, within
+    `limit_exceeded_deadline` seconds of the first attempt, waiting ``random() *
+    min(limit_exceeded_max_delay, limit_exceeded_base_delay * 2 ** (n - 1))``. After
+    such a wait, the fast budget (attempts, deadline, backoff) starts afresh: a job
+    slot may take minutes to free, and throttling after that is a new episode. A
+    call therefore makes at most ``limit_exceeded_max_attempts * max_attempts``
+    attempts and starts none later than ``limit_exceeded_deadline + deadline``.
+
+    The last exception is re-raised unchanged (botocore's own); non-retryable
+    errors propagate at once.
+    """
+
+    max_attempts: int = 8
+    base_delay: float = 0.5
+    max_delay: float = 20.0
+    deadline: float | None = 120.0
+    sleep: Callable[[float], None] = attrs.field(default=time.sleep, eq=False, repr=False)
+    clock: Callable[[], float] = attrs.field(default=time.monotonic, eq=False, repr=False)
+    retry_limit_exceeded: bool = False
+    limit_exceeded_base_delay: float = 30.0
+    limit_exceeded_max_delay: float = 300.0
+    limit_exceeded_max_attempts: int = 10
+    random: Callable[[], float] = attrs.field(default=_random.random, eq=False, repr=False)
+    limit_exceeded_deadline: float | None = 1800.0
+
+    def __attrs_post_init__(self) -> None:
+        errors = _validate(self)
+        if errors:
+            raise RequestValidationError(errors)
+
+    @classmethod
+    def never(cls) -> RetryPolicy:
+        """One attempt, no retries: for a boto3 client that already retries on its own."""
+        return cls(max_attempts=1, deadline=None)
+
+    def is_transient(self, exc: BaseException) -> bool:
+        """Whether this policy retries `exc` (budget aside)."""
+        kind = _classify(exc)
+        return kind == _FAST or (kind == _LIMIT and self.retry_limit_exceeded)
+
+    def call(self, fn: Callable[[], T], *, operation_name: str) -> T:
+        """Run `fn`, retrying transient errors; return its result or raise its last error."""
+        started = self.clock()
+        try:
+            return fn()
+        except Exception as exc:
+            kind = _classify(exc)
+            if not (
+                (kind == _FAST and self.max_attempts > 1)
+                or (
+                    kind == _LIMIT
+                    and self.retry_limit_exceeded
+                    and self.limit_exceeded_max_attempts > 1
+                )
+            ):
+                raise
+            first_error = exc
+        # Outside the except block, so the last error is raised without a __context__.
+        return _retry(self, fn, first_error, operation_name, started)
+
+
+def _retry(
+    policy: RetryPolicy,
+    fn: Callable[[], T],
+    first_error: BaseException,
+    operation_name: str,
+    started: float,
+) -> T:
+    """The slow path: hand the failed call to tenacity, replaying the first failure."""
+    import tenacity  # lazy: keeps `import rekoface` as cheap as `import boto3`
+
+    state = _CallState(policy, operation_name, started)
+    pending = [first_error]
+
+    def attempt() -> T:
+        if pending:
+            raise pending.pop()
+        return fn()
+
+    retrying = tenacity.Retrying(
+        sleep=policy.sleep,
+        retry=state.should_retry,
+        wait=state.wait,
+        stop=state.stop,
+        before_sleep=state.before_sleep,
+        reraise=True,
+    )
+    return retrying(attempt)
+
+
+class _CallState:
+    """Per-call retry bookkeeping; built only once a call has failed transiently.
+
+    `wait` and `stop` share one decision per attempt (tenacity's order of the two
+    varies between releases), so the delay that is checked against the deadline is
+    the delay that is slept.
+    """
+
+    __slots__ = (
+        "_decided",
+        "_delay",
+        "_detail",
+        "_fast_failures",
+        "_fast_origin",
+        "_limit_failures",
+        "_operation_name",
+        "_policy",
+        "_started",
+        "_stop_reason",
+    )
+
+    def __init__(self, policy: RetryPolicy, operation_name: str, started: float) -> None:
+        self._policy = policy
+        self._operation_name = operation_name
+        self._started = started
+        self._fast_origin = started
+        self._fast_failures = 0
+        self._limit_failures = 0
+        self._decided = 0
+        self._delay = 0.0
+        self._stop_reason: str | None = None
+        self._detail = ""
+
+    def should_retry(self, retry_state: RetryCallState) -> bool:
+        outcome = retry_state.outcome
+        exc = outcome.exception() if outcome is not None and outcome.failed else None
+        return exc is not None and self._policy.is_transient(exc)
+
+    def wait(self, retry_state: RetryCallState) -> float:
+        self._decide(retry_state)
+        return self._delay
+
+    def stop(self, retry_state: RetryCallState) -> bool:
+        self._decide(retry_state)
+        if self._stop_reason is None:
+            return False
+        if retry_state.attempt_number > 1:
+            logger.info(
+                "%s attempt %d failed with %s; giving up: %s",
+                self._operation_name,
+                retry_state.attempt_number,
+                _last_error_name(retry_state),
+                self._stop_reason,
+                extra=self._extra(retry_state, None),
+            )
+        return True
+
+    def before_sleep(self, retry_state: RetryCallState) -> None:
+        level = logging.WARNING if self._detail else logging.INFO
+        logger.log(
+            level,
+            "%s attempt %d failed with %s%s; retrying in %.2fs",
+            self._operation_name,
+            retry_state.attempt_number,
+            _last_error_name(retry_state),
+            self._detail,
+            self._delay,
+            extra=self._extra(retry_state, self._delay),
+        )
+
+    def _extra(self, retry_state: RetryCallState, delay: float | None) -> dict[str, Any]:
+        return {
+            "rekoface_operation": self._operation_name,
+            "rekoface_error_code": _last_error_name(retry_state),
+            "rekoface_attempt": retry_state.attempt_number,
+            "rekoface_delay": delay,
+        }
+
+    def _decide(self, retry_state: RetryCallState) -> None:
+        if self._decided == retry_state.attempt_number:
+            return
+        self._decided = retry_state.attempt_number
+        policy = self._policy
+        now = policy.clock()
+        if _classify(_failure(retry_state)) == _LIMIT:
+            self._limit_failures += 1
+            count = self._limit_failures
+            limit = policy.limit_exceeded_max_attempts
+            limit_name = "limit_exceeded_max_attempts"
+            base, cap = policy.limit_exceeded_base_delay, policy.limit_exceeded_max_delay
+            deadline, deadline_name = policy.limit_exceeded_deadline, "limit_exceeded_deadline"
+            origin = self._started
+            self._detail = f" (too many concurrent jobs; {count} of {limit})"
+        else:
+            self._fast_failures += 1
+            count = self._fast_failures
+            limit, limit_name = policy.max_attempts, "max_attempts"
+            base, cap = policy.base_delay, policy.max_delay
+            deadline, deadline_name = policy.deadline, "deadline"
+            origin = self._fast_origin
+            self._detail = ""
+        if count >= limit:
+            self._delay = 0.0
+            self._stop_reason = f"{limit_name}={limit} reached"
+            return
+        delay = policy.random() * min(cap, base * 2.0 ** min(count - 1, _MAX_EXPONENT))
+        self._delay = delay
+        if deadline is not None and now + delay > origin + deadline:
+            self._stop_reason = (
+                f"the next attempt would start after {deadline_name}={deadline}s "
+                f"(in {delay:.2f}s, with {origin + deadline - now:.2f}s left)"
+            )
+        else:
+            self._stop_reason = None
+            if self._detail:
+                # A job-slot wait ends this run of fast failures: the next starts afresh.
+                self._fast_failures = 0
+                self._fast_origin = now + delay
+
+
+def _failure(retry_state: RetryCallState) -> BaseException:
+    """The exception of the attempt tenacity asks about (it asks only after failures)."""
+    outcome = retry_state.outcome
+    assert outcome is not None
+    exc = outcome.exception()
+    assert exc is not None
+    return exc
+
+
+def _last_error_name(retry_state: RetryCallState) -> str:
+    return _describe(_failure(retry_state))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _validate(policy: RetryPolicy) -> list[FieldError]:
+    """Every failing field of `policy`, so one error lists them all."""
+    errors: list[FieldError] = []
+
+    def fail(name: str, problem: str, rule: str) -> None:
+        errors.append(FieldError(path=f"RetryPolicy.{name}", problem=problem, rule=rule))
+
+    for name in ("max_attempts", "limit_exceeded_max_attempts"):
+        value = getattr(policy, name)
+        if not isinstance(value, int) or isinstance(value, bool):
+            fail(name, f"{value!r} is not an integer", "an int >= 1")
+        elif value < 1:
+            fail(name, f"{value!r} is less than 1", "an int >= 1")
+
+    for base_name, cap_name in (
+        ("base_delay", "max_delay"),
+        ("limit_exceeded_base_delay", "limit_exceeded_max_delay"),
+    ):
+        valid = True
+        for name in (base_name, cap_name):
+            value = getattr(policy, name)
+            rule = "a finite number of seconds >= 0"
+            if not _is_number(value):
+                fail(name, f"{value!r} is not a number", rule)
+                valid = False
+            elif not math.isfinite(value) or value < 0:
+                fail(name, f"{value!r} is negative or not finite", rule)
+                valid = False
+        base, cap = getattr(policy, base_name), getattr(policy, cap_name)
+        if valid and base > cap:
+            fail(base_name, f"{base!r} is greater than {cap_name}={cap!r}", f"<= {cap_name}")
+
+    for name in ("deadline", "limit_exceeded_deadline"):
+        value = getattr(policy, name)
+        rule = "None or a finite number of seconds > 0"
+        if value is None:
+            continue
+        if not _is_number(value):
+            fail(name, f"{value!r} is not a number", rule)
+        elif not math.isfinite(value) or value <= 0:
+            fail(name, f"{value!r} is not positive and finite", rule)
+
+    flag: object = policy.retry_limit_exceeded
+    if not isinstance(flag, bool):
+        fail("retry_limit_exceeded", f"{flag!r} is not a bool", "True or False")
+
+    for name in ("sleep", "clock", "random"):
+        value = getattr(policy, name)
+        if not callable(value):
+            fail(name, f"{type(value).__name__} object is not callable", "a callable")
+    return errors

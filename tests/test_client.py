@@ -1,0 +1,351 @@
+"""FaceSearchClient: exact parameters, tokens across retries, typed errors, one retry layer."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+from botocore.stub import Stubber
+from canned import Canned, rekognition_client
+
+from rekoface import (
+    ConfigurationError,
+    FaceSearchClient,
+    FaceSearchJob,
+    FaceSearchRequest,
+    IdempotentParameterMismatchError,
+    InvalidParameterError,
+    JobState,
+    LimitExceededError,
+    RequestValidationError,
+    RetryPolicy,
+    S3Video,
+    ServiceError,
+    ThrottlingError,
+    TransportError,
+    derive_client_request_token,
+)
+
+REQUEST = FaceSearchRequest(S3Video("my-bucket", "lobby.mp4"), "employees", 90)
+STARTED = {"JobId": "job-0001"}
+
+
+class FakeTime:
+    """An injected clock and sleep: sleeping moves the clock, nothing waits."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def policy(fake_time: FakeTime) -> RetryPolicy:
+    return RetryPolicy(sleep=fake_time.sleep, clock=fake_time.clock)
+
+
+def _client(canned: Canned, policy: RetryPolicy | None = None) -> FaceSearchClient:
+    return FaceSearchClient(rekognition_client(canned), retry=policy)
+
+
+class TestStart:
+    def test_sends_exactly_the_request_and_a_token(self, policy: RetryPolicy) -> None:
+        canned = Canned().ok(STARTED)
+        job = _client(canned, policy).start(REQUEST)
+        [(operation, sent)] = canned.sent
+        assert operation == "StartFaceSearch"
+        assert sent == {
+            "Video": {"S3Object": {"Bucket": "my-bucket", "Name": "lobby.mp4"}},
+            "CollectionId": "employees",
+            "FaceMatchThreshold": 90.0,
+            "ClientRequestToken": job.client_request_token,
+        }
+        assert job == FaceSearchJob("job-0001", job.client_request_token, REQUEST)
+
+    def test_two_starts_without_a_key_send_different_tokens(self, policy: RetryPolicy) -> None:
+        canned = Canned().ok(STARTED).ok({"JobId": "job-0002"})
+        client = _client(canned, policy)
+        first, second = client.start(REQUEST), client.start(REQUEST)
+        assert first.client_request_token != second.client_request_token
+
+    def test_same_key_same_token_across_clients(self, policy: RetryPolicy) -> None:
+        canned = Canned().ok(STARTED).ok(STARTED)
+        a = _client(canned, policy).start(REQUEST, idempotency_key="s3-event-42")
+        b = _client(canned, policy).start(REQUEST, idempotency_key="s3-event-42")
+        expected = derive_client_request_token(REQUEST, "s3-event-42")
+        assert a.client_request_token == b.client_request_token == expected
+        assert [s["ClientRequestToken"] for _, s in canned.sent] == [expected, expected]
+
+    def test_an_explicit_token_is_sent_verbatim(self, policy: RetryPolicy) -> None:
+        canned = Canned().ok(STARTED)
+        request = FaceSearchRequest(REQUEST.video, "employees", client_request_token="mine-1")
+        job = _client(canned, policy).start(request)
+        assert canned.sent[0][1]["ClientRequestToken"] == "mine-1" == job.client_request_token
+
+    def test_key_and_explicit_token_together_are_refused(self, policy: RetryPolicy) -> None:
+        canned = Canned()
+        request = FaceSearchRequest(REQUEST.video, "employees", client_request_token="mine-1")
+        with pytest.raises(RequestValidationError) as info:
+            _client(canned, policy).start(request, idempotency_key="k")
+        assert info.value.paths == ("idempotency_key",)
+        assert canned.sent == []
+
+    def test_not_a_request_is_refused_before_any_call(self, policy: RetryPolicy) -> None:
+        canned = Canned()
+        with pytest.raises(RequestValidationError, match="must be a FaceSearchRequest"):
+            _client(canned, policy).start({"CollectionId": "x"})  # type: ignore[arg-type]
+        assert canned.sent == []
+
+    def test_throttled_start_is_retried_with_the_same_token(
+        self, policy: RetryPolicy, fake_time: FakeTime
+    ) -> None:
+        canned = Canned().error("ThrottlingException").error("ThrottlingException", 500)
+        canned.error("ProvisionedThroughputExceededException").ok(STARTED)
+        job = _client(canned, policy).start(REQUEST)
+        tokens = {sent["ClientRequestToken"] for _, sent in canned.sent}
+        assert len(canned.sent) == 4
+        assert tokens == {job.client_request_token}
+        assert len(fake_time.sleeps) == 3
+
+    def test_lost_response_is_retried_with_the_same_token(
+        self, policy: RetryPolicy, fake_time: FakeTime
+    ) -> None:
+        """The server may have accepted the first attempt: the retry must not start a second job."""
+        lost = ReadTimeoutError(endpoint_url="https://rekognition.us-east-1.amazonaws.com")
+        canned = Canned().fail(lost).ok(STARTED)
+        job = _client(canned, policy).start(REQUEST)
+        first, second = (sent["ClientRequestToken"] for _, sent in canned.sent)
+        assert first == second == job.client_request_token
+        assert job.job_id == "job-0001"
+
+    @pytest.mark.parametrize(
+        ("code", "status", "error_class"),
+        [
+            ("InvalidParameterException", 400, InvalidParameterError),
+            ("IdempotentParameterMismatchException", 400, IdempotentParameterMismatchError),
+            ("LimitExceededException", 400, LimitExceededError),
+            ("SomethingNewException", 400, ServiceError),
+        ],
+    )
+    def test_non_retryable_codes_are_one_attempt_and_typed(
+        self, policy: RetryPolicy, code: str, status: int, error_class: type[ServiceError]
+    ) -> None:
+        canned = Canned().error(code, status, "nope")
+        with pytest.raises(error_class) as info:
+            _client(canned, policy).start(REQUEST)
+        err = info.value
+        assert type(err) is error_class
+        assert len(canned.sent) == 1
+        assert (err.code, err.message, err.http_status_code, err.operation_name) == (
+            code,
+            "nope",
+            status,
+            "StartFaceSearch",
+        )
+        assert err.request_id == "req-1"
+        assert isinstance(err, ClientError)
+        assert isinstance(err.__cause__, ClientError)
+
+    def test_retries_spent_raise_the_typed_error(self, fake_time: FakeTime) -> None:
+        policy = RetryPolicy(max_attempts=3, sleep=fake_time.sleep, clock=fake_time.clock)
+        canned = Canned()
+        for _ in range(3):
+            canned.error("ThrottlingException")
+        with pytest.raises(ThrottlingError):
+            _client(canned, policy).start(REQUEST)
+        assert len(canned.sent) == 3
+
+    def test_connection_errors_become_transport_errors_after_retries(
+        self, fake_time: FakeTime
+    ) -> None:
+        policy = RetryPolicy(max_attempts=2, sleep=fake_time.sleep, clock=fake_time.clock)
+        down = EndpointConnectionError(endpoint_url="https://rekognition.example")
+        canned = Canned().fail(down).fail(down)
+        with pytest.raises(TransportError) as info:
+            _client(canned, policy).start(REQUEST)
+        assert info.value.operation_name == "StartFaceSearch"
+        assert isinstance(info.value.__cause__, EndpointConnectionError)
+        assert len(canned.sent) == 2
+
+    def test_user_data_is_logged_only_at_debug(
+        self, policy: RetryPolicy, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        canned = Canned().ok(STARTED)
+        with caplog.at_level(logging.INFO, logger="rekoface"):
+            _client(canned, policy).start(REQUEST)
+        assert "lobby.mp4" not in caplog.text
+        assert "employees" not in caplog.text
+        assert "job-0001" in caplog.text
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="rekoface"):
+            _client(Canned().ok(STARTED), policy).start(REQUEST)
+        assert "s3://my-bucket/lobby.mp4" in caplog.text
+
+
+class TestStatus:
+    def test_asks_for_the_smallest_page_and_parses_the_state(self, policy: RetryPolicy) -> None:
+        canned = Canned().ok({"JobStatus": "IN_PROGRESS", "JobId": "job-0001"})
+        status = _client(canned, policy).status(FaceSearchJob("job-0001"))
+        assert canned.sent == [("GetFaceSearch", {"JobId": "job-0001", "MaxResults": 1})]
+        assert status.state is JobState.IN_PROGRESS
+        assert status.job_id == "job-0001"
+
+    def test_accepts_a_job_id_string_and_validates_it(self, policy: RetryPolicy) -> None:
+        canned = Canned().ok({"JobStatus": "FAILED", "StatusMessage": "bad video"})
+        status = _client(canned, policy).status("job-0001")
+        assert (status.state, status.status_message) == (JobState.FAILED, "bad video")
+        for bad in ("", "has space", "x" * 65, "job\n"):
+            with pytest.raises(RequestValidationError) as info:
+                _client(canned, policy).status(bad)
+            assert info.value.paths == ("JobId",)
+
+    def test_throttled_status_is_retried(self, policy: RetryPolicy) -> None:
+        canned = Canned().error("ThrottlingException").ok({"JobStatus": "SUCCEEDED"})
+        assert _client(canned, policy).status("job-1").state is JobState.SUCCEEDED
+        assert canned.operations() == ["GetFaceSearch", "GetFaceSearch"]
+
+
+class TestConstruction:
+    def test_built_client_has_botocore_retries_off(self) -> None:
+        client = FaceSearchClient(region_name="eu-west-1")
+        assert client.boto3_client.meta.region_name == "eu-west-1"
+        config: Any = client.boto3_client.meta.config
+        assert config.retries == {
+            "mode": "standard",
+            "total_max_attempts": 1,
+        }
+        assert client.retry == RetryPolicy()
+        assert "eu-west-1" in repr(client)
+
+    def test_user_config_is_kept_but_retries_are_turned_off(self) -> None:
+        config = Config(connect_timeout=3, retries={"mode": "adaptive", "max_attempts": 9})
+        client = FaceSearchClient(region_name="us-east-1", config=config)
+        built: Any = client.boto3_client.meta.config
+        assert built.connect_timeout == 3
+        assert built.retries["total_max_attempts"] == 1
+
+    def test_session_and_endpoint_are_used(self) -> None:
+        session = boto3.Session(region_name="ap-southeast-2")
+        client = FaceSearchClient(boto3_session=session, endpoint_url="http://127.0.0.1:9")
+        assert client.boto3_client.meta.region_name == "ap-southeast-2"
+        assert client.boto3_client.meta.endpoint_url == "http://127.0.0.1:9"
+
+    def test_no_region_says_what_to_set(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.delenv("AWS_DEFAULT_REGION")
+        with pytest.raises(ConfigurationError, match="AWS_REGION"):
+            FaceSearchClient(boto3_session=boto3.Session())
+
+    def test_bad_endpoint_says_what_to_fix(self) -> None:
+        with pytest.raises(ConfigurationError, match="endpoint_url"):
+            FaceSearchClient(region_name="us-east-1", endpoint_url="not a url")
+
+    def test_no_credentials_says_what_to_set(
+        self, monkeypatch: pytest.MonkeyPatch, policy: RetryPolicy
+    ) -> None:
+        for name in (
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_SECURITY_TOKEN",
+        ):
+            monkeypatch.delenv(name)
+        client = FaceSearchClient(
+            boto3_session=boto3.Session(), region_name="us-east-1", retry=policy
+        )
+        with pytest.raises(ConfigurationError, match="no AWS credentials found: set AWS_PROFILE"):
+            client.start(REQUEST)
+
+    def test_client_and_settings_together_are_refused(self) -> None:
+        raw = boto3.client("rekognition", region_name="us-east-1")
+        with pytest.raises(ConfigurationError, match="region_name, endpoint_url"):
+            FaceSearchClient(raw, region_name="us-east-1", endpoint_url="http://127.0.0.1:9")
+
+    @pytest.mark.parametrize(
+        ("retries", "rekoface_retries"),
+        [
+            (None, False),
+            ({"mode": "standard"}, False),
+            ({"mode": "legacy", "max_attempts": 4}, False),
+            ({"mode": "standard", "total_max_attempts": 1}, True),
+            ({"mode": "legacy", "max_attempts": 0}, True),
+        ],
+    )
+    def test_passed_in_client_one_retry_layer_by_default(
+        self, retries: dict[str, Any] | None, rekoface_retries: bool
+    ) -> None:
+        """retry=None with your own client: rekoface retries only if botocore does not."""
+        config = Config(retries=retries) if retries is not None else None  # type: ignore[arg-type]
+        raw = boto3.client("rekognition", region_name="us-east-1", config=config)
+        policy = FaceSearchClient(raw).retry
+        assert (policy == RetryPolicy()) is rekoface_retries
+        assert (policy == RetryPolicy.never()) is not rekoface_retries
+
+    def test_passed_in_client_with_botocore_retries_is_not_retried_again(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """botocore's 3 attempts, not 3 x rekoface's 8."""
+        monkeypatch.setattr("botocore.endpoint.time.sleep", lambda _: None)
+        canned = Canned()
+        for _ in range(5):
+            canned.error("ThrottlingException")
+        raw = boto3.client(
+            "rekognition",
+            region_name="us-east-1",
+            config=Config(retries={"mode": "standard", "total_max_attempts": 3}),
+        )
+        raw.meta.events.register("before-send.rekognition", canned)  # type: ignore[arg-type]
+        with pytest.raises(ThrottlingError):
+            FaceSearchClient(raw).start(REQUEST)
+        assert len(canned.sent) == 3
+
+
+class TestWiringWithMoto:
+    """moto answers with canned data: good for wiring, not behaviour."""
+
+    def test_default_client_starts_and_reads_status(self) -> None:
+        from moto import mock_aws
+
+        with mock_aws():
+            client = FaceSearchClient()
+            job = client.start(REQUEST)
+            assert job.job_id
+            assert client.status(job).state is JobState.SUCCEEDED
+
+    def test_passed_in_client(self) -> None:
+        from moto import mock_aws
+
+        with mock_aws():
+            raw = boto3.client("rekognition", region_name="us-east-1")
+            job = FaceSearchClient(raw).start(REQUEST, idempotency_key="k")
+            assert job.client_request_token == derive_client_request_token(REQUEST, "k")
+
+    def test_stubber_sees_the_exact_parameters(self) -> None:
+        raw = boto3.client(
+            "rekognition",
+            region_name="us-east-1",
+            config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
+        )
+        token = derive_client_request_token(REQUEST, "k")
+        with Stubber(raw) as stub:
+            stub.add_response(
+                "start_face_search",
+                STARTED,
+                {**REQUEST.to_api(), "ClientRequestToken": token},
+            )
+            FaceSearchClient(raw).start(REQUEST, idempotency_key="k")
+            stub.assert_no_pending_responses()
