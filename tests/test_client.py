@@ -13,14 +13,20 @@ from botocore.stub import Stubber
 from canned import Canned, rekognition_client
 
 from rekoface import (
+    BackoffPoller,
     ConfigurationError,
     FaceSearchClient,
     FaceSearchJob,
     FaceSearchRequest,
     IdempotentParameterMismatchError,
+    InvalidPaginationTokenError,
     InvalidParameterError,
+    JobFailedError,
+    JobNotCompleteError,
     JobState,
     LimitExceededError,
+    PersonMatch,
+    PollTimeoutError,
     RequestValidationError,
     RetryPolicy,
     S3Video,
@@ -29,6 +35,7 @@ from rekoface import (
     TransportError,
     derive_client_request_token,
 )
+from rekoface.testing import FakeRekognition
 
 REQUEST = FaceSearchRequest(S3Video("my-bucket", "lobby.mp4"), "employees", 90)
 STARTED = {"JobId": "job-0001"}
@@ -349,3 +356,189 @@ class TestWiringWithMoto:
             )
             FaceSearchClient(raw).start(REQUEST, idempotency_key="k")
             stub.assert_no_pending_responses()
+
+
+# -- waiting, results and search, against the in-process fake ---------------------------
+
+
+@pytest.fixture
+def fake() -> FakeRekognition:
+    fake = FakeRekognition()
+    fake.add_collection("employees")
+    return fake
+
+
+def _on(fake: FakeRekognition, fake_time: FakeTime, **poller: Any) -> FaceSearchClient:
+    """A client answered by the fake, whose waiting sleeps on the injected clock."""
+    return FaceSearchClient(
+        fake.client(),
+        retry=RetryPolicy(sleep=fake_time.sleep, clock=fake_time.clock),
+        poller=BackoffPoller(sleep=fake_time.sleep, clock=fake_time.clock, **poller),
+    )
+
+
+class TestWait:
+    def test_polls_until_the_job_ends(self, fake: FakeRekognition, fake_time: FakeTime) -> None:
+        client = _on(fake, fake_time)
+        job = client.start(REQUEST)
+        status = client.wait(job)
+        assert status.state is JobState.SUCCEEDED
+        polls = [c for c in fake.calls if c.operation == "GetFaceSearch"]
+        assert len(polls) == 3  # IN_PROGRESS twice, then SUCCEEDED
+        assert all(c.params["MaxResults"] == 1 for c in polls)
+
+    def test_failed_job_raises_with_the_status_message(
+        self, fake: FakeRekognition, fake_time: FakeTime
+    ) -> None:
+        client = _on(fake, fake_time)
+        job = client.start(REQUEST)
+        fake.finish(job.job_id, status="FAILED", status_message="unsupported codec")
+        with pytest.raises(JobFailedError) as info:
+            client.wait(job)
+        assert (info.value.job_id, info.value.status_message) == (job.job_id, "unsupported codec")
+
+    def test_timeout_argument_overrides_the_poller(
+        self, fake: FakeRekognition, fake_time: FakeTime
+    ) -> None:
+        client = _on(fake, fake_time, timeout=10_000.0)
+        job = client.start(REQUEST)
+        fake.hold(job.job_id)
+        with pytest.raises(PollTimeoutError) as info:
+            client.wait(job, timeout=30)
+        assert info.value.elapsed == pytest.approx(30)
+        assert fake_time.now == pytest.approx(30)
+
+    @pytest.mark.parametrize("bad", [0, -1, True, "10"])
+    def test_bad_timeout_is_named(self, fake: FakeRekognition, bad: object) -> None:
+        with pytest.raises(RequestValidationError) as info:
+            FaceSearchClient(fake.client()).wait("job-1", timeout=bad)  # type: ignore[arg-type]
+        assert info.value.paths == ("timeout",)
+
+    def test_throttled_polls_are_retried_not_fatal(
+        self, fake: FakeRekognition, fake_time: FakeTime
+    ) -> None:
+        client = _on(fake, fake_time)
+        job = client.start(REQUEST)
+        fake.inject_error("GetFaceSearch", "ThrottlingException", times=3)
+        assert client.wait(job).state is JobState.SUCCEEDED
+
+    def test_default_poller_is_backoff_with_its_defaults(
+        self, fake: FakeRekognition, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        used: list[BackoffPoller] = []
+
+        def wait(self: BackoffPoller, job_id: str, fetch: Any, *, timeout: Any = None) -> Any:
+            used.append(self)
+            return fetch(job_id)
+
+        monkeypatch.setattr(BackoffPoller, "wait", wait)
+        client = FaceSearchClient(fake.client())
+        fake.finish(client.start(REQUEST).job_id)
+        assert client.wait(client.start(REQUEST, idempotency_key="x")).state is not None
+        assert used == [BackoffPoller()]
+
+
+class TestResults:
+    def test_pages_are_fetched_lazily_with_the_parameters_asked(
+        self, fake: FakeRekognition, fake_time: FakeTime
+    ) -> None:
+        client = _on(fake, fake_time)
+        job = client.start(REQUEST)
+        fake.finish(job.job_id, persons=25)
+        results = client.results(job, sort_by="INDEX", page_size=10)
+        assert not [c for c in fake.calls if c.operation == "GetFaceSearch"]
+        matches = list(results)
+        assert len(matches) == 25
+        assert all(isinstance(m, PersonMatch) for m in matches)
+        sent = [c.params for c in fake.calls if c.operation == "GetFaceSearch"]
+        assert [p.get("NextToken") is None for p in sent] == [True, False, False]
+        assert {p["MaxResults"] for p in sent} == {10}
+        assert {p["SortBy"] for p in sent} == {"INDEX"}
+
+    def test_resume_from_a_page_token(self, fake: FakeRekognition, fake_time: FakeTime) -> None:
+        client = _on(fake, fake_time)
+        job = client.start(REQUEST)
+        fake.finish(job.job_id, persons=25)
+        first = next(iter(client.results(job, page_size=10).pages()))
+        assert first.next_token
+        rest = list(client.results(job.job_id, page_size=10, next_token=first.next_token))
+        assert len(first.matches) + len(rest) == 25
+
+    def test_in_progress_and_failed_jobs_never_give_empty_results(
+        self, fake: FakeRekognition, fake_time: FakeTime
+    ) -> None:
+        client = _on(fake, fake_time)
+        job = client.start(REQUEST)
+        fake.hold(job.job_id)
+        with pytest.raises(JobNotCompleteError):
+            list(client.results(job))
+        fake.finish(job.job_id, status="FAILED", status_message="nope")
+        with pytest.raises(JobFailedError):
+            list(client.results(job))
+
+    def test_expired_page_token_is_typed(self, fake: FakeRekognition, fake_time: FakeTime) -> None:
+        client = _on(fake, fake_time)
+        job = client.start(REQUEST)
+        fake.finish(job.job_id, persons=25)
+        token = next(iter(client.results(job, page_size=10).pages())).next_token
+        assert token is not None
+        fake.advance(25 * 3600)
+        with pytest.raises(InvalidPaginationTokenError):
+            list(client.results(job, page_size=10, next_token=token))
+
+    def test_bad_arguments_are_all_named_before_any_call(self, fake: FakeRekognition) -> None:
+        client = FaceSearchClient(fake.client())
+        with pytest.raises(RequestValidationError) as info:
+            client.results(
+                "job-1",
+                sort_by="NEWEST",
+                page_size=0,
+                next_token="x" * 256,
+                min_similarity=101,
+            )
+        assert info.value.paths == ("SortBy", "MaxResults", "NextToken", "min_similarity")
+        with pytest.raises(RequestValidationError) as info:
+            client.results("job-1", page_size=True)
+        assert info.value.paths == ("MaxResults",)
+        assert fake.calls == []
+
+    def test_page_size_over_1000_is_not_an_error(
+        self, fake: FakeRekognition, fake_time: FakeTime
+    ) -> None:
+        client = _on(fake, fake_time)
+        job = client.start(REQUEST)
+        fake.finish(job.job_id, persons=1500)
+        assert sum(1 for _ in client.results(job, page_size=5000)) == 1500
+
+
+class TestSearch:
+    def test_start_wait_and_results_in_one_call(
+        self, fake: FakeRekognition, fake_time: FakeTime
+    ) -> None:
+        client = _on(fake, fake_time)
+        results = client.search(REQUEST, idempotency_key="event-7", page_size=7)
+        assert len(list(results)) == 25
+        [job] = fake.jobs.values()
+        assert job.client_request_token == derive_client_request_token(REQUEST, "event-7")
+
+    def test_restarted_caller_with_the_same_key_gets_the_same_job(
+        self, fake: FakeRekognition, fake_time: FakeTime
+    ) -> None:
+        first = _on(fake, fake_time).search(REQUEST, idempotency_key="event-7")
+        second = _on(fake, fake_time).search(REQUEST, idempotency_key="event-7")
+        assert first.job_id == second.job_id
+        assert len(fake.jobs) == 1
+
+
+class TestCompletions:
+    def test_uses_the_client_region_for_sqs(self, fake: FakeRekognition) -> None:
+        from moto import mock_aws
+
+        with mock_aws():
+            sqs = boto3.client("sqs", region_name="us-east-1")
+            queue = sqs.create_queue(QueueName="done")["QueueUrl"]
+            client = FaceSearchClient(fake.client())
+            assert list(client.completions(queue, wait_time_seconds=0, idle_timeout=0)) == []
+            session = boto3.Session(region_name="us-east-1")
+            built = FaceSearchClient(boto3_session=session)
+            assert list(built.completions(queue, wait_time_seconds=0, idle_timeout=0)) == []
