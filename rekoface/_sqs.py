@@ -76,7 +76,7 @@ def make_sqs_client(
         assert session is not None
     region = region_name or session.region_name or region_from_queue_url(queue_url)
     try:
-        return session.client("sqs", region_name=region)
+        return session.client("sqs", region_name=region)  # pyright: ignore[reportUnknownMemberType]
     except NoRegionError as err:
         raise ConfigurationError(
             "no AWS region for SQS: pass region_name, set AWS_DEFAULT_REGION, or pass an sqs_client"

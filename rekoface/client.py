@@ -323,8 +323,8 @@ class FaceSearchClient:
 
         region = self._client.meta.region_name
         if self._session is not None:
-            return self._session.client("sqs", region_name=region)
-        return boto3.client("sqs", region_name=region)
+            return self._session.client("sqs", region_name=region)  # pyright: ignore[reportUnknownMemberType]
+        return boto3.client("sqs", region_name=region)  # pyright: ignore[reportUnknownMemberType]
 
     # -- the one place boto3 is called ----------------------------------------------
 
@@ -367,7 +367,9 @@ def _default_poller() -> Poller:
 
 def _botocore_retries_on(client: Any) -> bool:
     """Whether a boto3 client retries on its own (so rekoface should not, by default)."""
-    retries = getattr(getattr(client.meta, "config", None), "retries", None) or {}
+    retries: Mapping[str, Any] = (
+        getattr(getattr(client.meta, "config", None), "retries", None) or {}
+    )
     total = retries.get("total_max_attempts")
     if total is not None:
         return int(total) > 1
@@ -392,10 +394,10 @@ def _build_client(
     merged = no_retries if config is None else config.merge(no_retries)
     try:
         if session is not None:
-            return session.client(
+            return session.client(  # pyright: ignore[reportUnknownMemberType]
                 "rekognition", region_name=region_name, endpoint_url=endpoint_url, config=merged
             )
-        return boto3.client(
+        return boto3.client(  # pyright: ignore[reportUnknownMemberType]
             "rekognition", region_name=region_name, endpoint_url=endpoint_url, config=merged
         )
     except NoRegionError as err:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from enum import Enum
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import attrs
 
@@ -100,10 +100,10 @@ def parse_notification(message: str | bytes | Mapping[str, Any]) -> CompletionNo
 def _as_mapping(document: object, where: str) -> Mapping[str, Any]:
     """Decode JSON text to a mapping; pass a mapping through."""
     if isinstance(document, Mapping):
-        return document
+        return cast("Mapping[str, Any]", document)
     if isinstance(document, bytes | bytearray | memoryview):
         try:
-            document = bytes(document).decode("utf-8")
+            document = bytes(cast("bytes", document)).decode("utf-8")
         except UnicodeDecodeError as err:
             raise NotificationError(f"{where} is not UTF-8 text: {err}") from err
     if not isinstance(document, str):
@@ -116,14 +116,14 @@ def _as_mapping(document: object, where: str) -> Mapping[str, Any]:
         raise NotificationError(f"{where} is not JSON: {err} (text: {_shown(document)})") from err
     if not isinstance(data, Mapping):
         raise NotificationError(f"{where} is JSON {type(data).__name__}, not an object")
-    return data
+    return cast("Mapping[str, Any]", data)
 
 
 def _unwrap(data: Mapping[str, Any], where: str) -> tuple[object, str] | None:
     """The wrapped document and where it came from, or `None` if `data` is no wrapper."""
     if "Records" in data and "JobId" not in data:
         records = data["Records"]
-        count = len(records) if isinstance(records, list) else "?"
+        count = len(cast("list[object]", records)) if isinstance(records, list) else "?"
         raise NotificationError(
             f"{where} is a whole Lambda event ({count} records): "
             'parse each record, e.g. parse_notification(event["Records"][0])'
@@ -134,7 +134,7 @@ def _unwrap(data: Mapping[str, Any], where: str) -> tuple[object, str] | None:
         sns = data.get("Sns")
         if not isinstance(sns, Mapping):
             raise NotificationError(f"{where}: Lambda SNS record without an Sns object")
-        return sns, f"{where}.Sns"
+        return cast("Mapping[str, Any]", sns), f"{where}.Sns"
     if "Body" in data and "ReceiptHandle" in data:
         return _field(data, "Body", where, "SQS message"), f"{where}.Body"
     if "TopicArn" in data and "Type" in data:
@@ -149,11 +149,11 @@ def _unwrap(data: Mapping[str, Any], where: str) -> tuple[object, str] | None:
 
 
 def _field(data: Mapping[str, Any], key: str, where: str, what: str) -> object:
-    value = data.get(key)
-    if not isinstance(value, str | bytes | Mapping):
-        shown = "missing" if value is None else f"a {type(value).__name__}"
-        raise NotificationError(f"{where}: {what} whose {key} is {shown}, not JSON text")
-    return value
+    value: object = data.get(key)
+    if isinstance(value, str | bytes | Mapping):
+        return cast(object, value)
+    shown = "missing" if value is None else f"a {type(value).__name__}"
+    raise NotificationError(f"{where}: {what} whose {key} is {shown}, not JSON text")
 
 
 def _from_rekognition(data: Mapping[str, Any], where: str) -> CompletionNotification:
@@ -207,10 +207,11 @@ def _video(value: object, where: str) -> S3Video | None:
         return None
     if not isinstance(value, Mapping):
         raise NotificationError(f"{where}.Video must be an object, not {type(value).__name__}")
-    bucket, name = value.get("S3Bucket"), value.get("S3ObjectName")
+    video = cast("Mapping[str, Any]", value)
+    bucket, name = video.get("S3Bucket"), video.get("S3ObjectName")
     if not isinstance(bucket, str) or not isinstance(name, str):
         raise NotificationError(f"{where}.Video needs string S3Bucket and S3ObjectName")
-    version = value.get("S3ObjectVersion")
+    version = video.get("S3ObjectVersion")
     try:
         return S3Video(bucket, name, version if isinstance(version, str) else None)
     except RequestValidationError as err:

@@ -20,7 +20,7 @@ import math
 import random as _random
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import attrs
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
@@ -100,12 +100,17 @@ def _classify(exc: BaseException) -> int:
     return _NOT_RETRYABLE
 
 
+def _get(document: object, key: str) -> object:
+    """`document[key]` if `document` is a mapping, else `None` (responses can be odd)."""
+    if isinstance(document, Mapping):
+        return cast("Mapping[str, object]", document).get(key)
+    return None
+
+
 def _code_and_status(exc: ClientError) -> tuple[str, int | None]:
-    response: Any = exc.response
-    error = response.get("Error") if isinstance(response, Mapping) else None
-    meta = response.get("ResponseMetadata") if isinstance(response, Mapping) else None
-    code = error.get("Code") if isinstance(error, Mapping) else None
-    status = meta.get("HTTPStatusCode") if isinstance(meta, Mapping) else None
+    response: object = exc.response
+    code = _get(_get(response, "Error"), "Code")
+    status = _get(_get(response, "ResponseMetadata"), "HTTPStatusCode")
     return (
         code if isinstance(code, str) else "",
         status if isinstance(status, int) and not isinstance(status, bool) else None,
