@@ -1,0 +1,198 @@
+"""The argparse tree of the ``rekoface`` command.
+
+Global options are accepted before or after the subcommand, as the AWS CLI accepts
+them: the main parser holds them with their real defaults, and every subparser holds
+a copy whose default is `argparse.SUPPRESS`, so a copy that is not given leaves the
+main parser's value alone and one that is given wins.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, NoReturn
+
+from rekoface import __version__
+
+__all__ = ["EXIT_CODES_HELP", "FORMATS", "build_parser"]
+
+FORMATS = ("table", "jsonl", "json", "csv")
+PROG = "rekoface"
+
+EXIT_CODES_HELP = """\
+exit codes:
+  0    success
+  1    service or transport error (the AWS error code and request id are shown)
+  2    usage, validation or configuration error (bad option, field, credentials, profile)
+  3    the job FAILED
+  4    the job has not finished: wait timed out, or results asked of a running job
+  130  interrupted (Ctrl-C); the command that resumes is shown
+"""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argparse parser whose usage errors are one line on stderr (exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if suppress else value
+
+    group = parser.add_argument_group("global options (before or after the command)")
+    group.add_argument(
+        "--region", default=default(None), help="AWS region (default: from the profile or env)"
+    )
+    group.add_argument(
+        "--profile", default=default(None), help="AWS profile from ~/.aws/config or credentials"
+    )
+    group.add_argument(
+        "--endpoint-url",
+        default=default(None),
+        metavar="URL",
+        help="Rekognition endpoint, e.g. a moto server or LocalStack",
+    )
+    group.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=default("table"),
+        help="output format (default: table); results stream page by page in every format",
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=default(0),
+        help="log to stderr and show tracebacks (-vv: debug log)",
+    )
+    group.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default(False),
+        help="no progress on stderr (errors are still shown)",
+    )
+
+
+def _add_request_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("video", metavar="S3_URI", help="the stored video, s3://bucket/key")
+    parser.add_argument(
+        "--collection", required=True, metavar="ID", help="face collection to match against"
+    )
+    parser.add_argument("--video-version", metavar="VERSION", help="S3 object version of the video")
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        metavar="N",
+        help="minimum face match confidence, 0-100 (service default: 80)",
+    )
+    parser.add_argument(
+        "--sns-topic", metavar="ARN", help="SNS topic for the completion notification"
+    )
+    parser.add_argument("--role", metavar="ARN", help="IAM role Rekognition uses to publish")
+    parser.add_argument("--job-tag", metavar="TAG", help="tag carried by the notification")
+    tokens = parser.add_mutually_exclusive_group()
+    tokens.add_argument("--token", metavar="T", help="ClientRequestToken to send verbatim")
+    tokens.add_argument(
+        "--idempotency-key",
+        metavar="K",
+        help="same key and request give the same job for 7 days",
+    )
+
+
+def _add_wait_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeout", type=float, metavar="S", help="give up waiting after S seconds (exit 4)"
+    )
+    parser.add_argument(
+        "--queue-url",
+        metavar="URL",
+        help="wait for the SNS notification on this SQS queue instead of polling",
+    )
+
+
+def _add_results_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sort-by",
+        type=str.upper,
+        choices=("TIMESTAMP", "INDEX"),
+        default="TIMESTAMP",
+        help="order of the matches (default: TIMESTAMP)",
+    )
+    parser.add_argument(
+        "--min-similarity",
+        type=float,
+        metavar="N",
+        help="keep face matches with at least this similarity (0-100)",
+    )
+    parser.add_argument(
+        "--page-size", type=int, default=1000, metavar="N", help="matches per GetFaceSearch page"
+    )
+
+
+def build_parser() -> Parser:
+    """The ``rekoface`` parser, with its seven subcommands."""
+    parser = Parser(
+        prog=PROG,
+        description="Amazon Rekognition Video face search from the shell.",
+        epilog=EXIT_CODES_HELP + "\nTry it without AWS: rekoface demo",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _add_global_options(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=EXIT_CODES_HELP,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        return sub
+
+    start = command("start", "start a face search and print its JobId")
+    _add_request_options(start)
+
+    status = command("status", "show a job's state and status message")
+    status.add_argument("job_id", metavar="JOB_ID")
+
+    wait = command("wait", "wait for a job to end, with progress on stderr")
+    wait.add_argument("job_id", metavar="JOB_ID")
+    _add_wait_options(wait)
+
+    results = command("results", "stream a finished job's matches")
+    results.add_argument("job_id", metavar="JOB_ID")
+    _add_results_options(results)
+    results.add_argument(
+        "--next-token", metavar="T", help="resume from this page token (tokens live 24 hours)"
+    )
+
+    search = command("search", "start a face search, wait for it, and stream its matches")
+    _add_request_options(search)
+    _add_wait_options(search)
+    _add_results_options(search)
+
+    appearances = command("appearances", "who was seen when: matches folded into intervals")
+    appearances.add_argument("job_id", metavar="JOB_ID")
+    appearances.add_argument(
+        "--max-gap",
+        type=int,
+        default=1000,
+        metavar="MS",
+        help="matches of one face at most MS apart form one interval (default: 1000)",
+    )
+    appearances.add_argument(
+        "--min-similarity",
+        type=float,
+        metavar="N",
+        help="count only face matches with at least this similarity (0-100)",
+    )
+
+    command("demo", "the whole flow against an in-process fake: no AWS account needed")
+
+    for sub in commands.choices.values():
+        _add_global_options(sub, suppress=True)
+    return parser

@@ -1,0 +1,239 @@
+"""One function per subcommand: each returns an exit code or raises for `main` to word."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final
+
+from rekoface.errors import FieldError, PollTimeoutError, RequestValidationError
+
+from .context import CommandError, Context, UsageError
+from .output import MatchWriter, write_appearances, write_job, write_status
+from .progress import Progress, ProgressPoller
+
+if TYPE_CHECKING:
+    from rekoface.models import FaceSearchRequest, S3Video
+    from rekoface.pollers import Poller
+    from rekoface.results import FaceSearchResults, JobStatus
+
+__all__ = ["COMMANDS", "build_request"]
+
+EXIT_INTERRUPTED: Final = 130
+EXIT_NOT_FINISHED: Final = 4
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def build_request(args: argparse.Namespace) -> FaceSearchRequest:
+    """The request the options describe; every invalid value is reported at once."""
+    from rekoface.models import FaceSearchRequest, NotificationChannel, S3Video
+
+    if (args.sns_topic is None) != (args.role is None):
+        raise UsageError("--sns-topic and --role go together")
+    errors: list[FieldError] = []
+    video: S3Video | None = None
+    channel: NotificationChannel | None = None
+    try:
+        video = S3Video.from_uri(args.video, args.video_version)
+    except RequestValidationError as err:
+        errors += err.errors
+    if args.sns_topic is not None:
+        try:
+            channel = NotificationChannel(args.sns_topic, args.role)
+        except RequestValidationError as err:
+            errors += err.errors
+    try:
+        request = FaceSearchRequest(
+            # A stand-in video lets the other fields be checked too.
+            video if video is not None else S3Video("stand-in", "stand-in"),
+            args.collection,
+            args.threshold,
+            channel,
+            args.job_tag,
+            args.token,
+        )
+    except RequestValidationError as err:
+        errors += err.errors
+    if errors:
+        raise RequestValidationError(errors)
+    return request
+
+
+def _start_interrupted() -> CommandError:
+    return CommandError(
+        EXIT_INTERRUPTED,
+        "interrupted; a job may have started (with --idempotency-key, running the same "
+        "command again returns that job instead of starting another)",
+        traceback=False,
+    )
+
+
+def _poller(ctx: Context, progress: Progress) -> Poller:
+    from rekoface.pollers import BackoffPoller, SqsNotificationPoller
+
+    queue_url = ctx.args.queue_url
+    inner: Poller
+    if queue_url is not None:
+        inner = SqsNotificationPoller(
+            queue_url, sqs_client=ctx.sqs_client(queue_url), sleep=ctx.sleep, clock=ctx.clock
+        )
+    else:
+        inner = BackoffPoller(sleep=progress.sleeper(ctx.sleep), clock=ctx.clock)
+    return ProgressPoller(inner, progress)
+
+
+def _wait(ctx: Context, job_id: str, progress: Progress, *, then: str = "") -> JobStatus:
+    """Wait with progress; a timeout or Ctrl-C names the command that resumes."""
+    words = ["wait", job_id]
+    if ctx.args.queue_url is not None:
+        words += ["--queue-url", ctx.args.queue_url]
+    resume = ctx.command_line(*words) + then
+    try:
+        return ctx.client().wait(job_id, poller=_poller(ctx, progress), timeout=ctx.args.timeout)
+    except KeyboardInterrupt:
+        raise CommandError(
+            EXIT_INTERRUPTED,
+            f"interrupted; job {job_id} goes on. Resume with: {resume}",
+            traceback=False,
+        ) from None
+    except PollTimeoutError as err:
+        raise CommandError(
+            EXIT_NOT_FINISHED, f"error: {err}; the job goes on. Resume with: {resume}"
+        ) from err
+
+
+def _results_words(ctx: Context, job_id: str) -> list[str]:
+    args = ctx.args
+    words = ["results", job_id]
+    if args.sort_by != "TIMESTAMP":
+        words += ["--sort-by", args.sort_by]
+    if args.min_similarity is not None:
+        words += ["--min-similarity", f"{args.min_similarity:g}"]
+    if args.page_size != 1000:
+        words += ["--page-size", str(args.page_size)]
+    if ctx.fmt != "table":
+        words += ["--format", ctx.fmt]
+    return words
+
+
+def _stream(ctx: Context, results: FaceSearchResults, token: str | None) -> int:
+    """Write the matches page by page; Ctrl-C names the page token that resumes."""
+    writer = MatchWriter(ctx.stdout, ctx.fmt, results.job_id)
+    resume = token
+    try:
+        for page in results.pages():
+            writer.page(page)
+            resume = page.next_token
+        writer.close()
+    except KeyboardInterrupt:
+        words = _results_words(ctx, results.job_id)
+        if resume is not None:
+            words += ["--next-token", resume]
+        raise CommandError(
+            EXIT_INTERRUPTED,
+            f"interrupted; resume with: {ctx.command_line(*words)}",
+            traceback=False,
+        ) from None
+    return 0
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_start(ctx: Context) -> int:
+    request = build_request(ctx.args)
+    try:
+        job = ctx.client().start(request, idempotency_key=ctx.args.idempotency_key)
+    except KeyboardInterrupt:
+        raise _start_interrupted() from None
+    write_job(ctx.stdout, ctx.fmt, job)
+    return 0
+
+
+def cmd_status(ctx: Context) -> int:
+    write_status(ctx.stdout, ctx.fmt, ctx.client().status(ctx.args.job_id))
+    return 0
+
+
+def cmd_wait(ctx: Context) -> int:
+    status = _wait(ctx, ctx.args.job_id, ctx.progress())
+    write_status(ctx.stdout, ctx.fmt, status)
+    return 0
+
+
+def cmd_results(ctx: Context) -> int:
+    args = ctx.args
+    results = ctx.client().results(
+        args.job_id,
+        sort_by=args.sort_by,
+        page_size=args.page_size,
+        next_token=args.next_token,
+        min_similarity=args.min_similarity,
+    )
+    return _stream(ctx, results, args.next_token)
+
+
+def cmd_search(ctx: Context) -> int:
+    args = ctx.args
+    request = build_request(args)
+    client = ctx.client()
+    progress = ctx.progress()
+    try:
+        job = client.start(request, idempotency_key=args.idempotency_key)
+    except KeyboardInterrupt:
+        raise _start_interrupted() from None
+    progress.message(f"started job {job.job_id}")
+    then = " && " + ctx.command_line(*_results_words(ctx, job.job_id))
+    _wait(ctx, job.job_id, progress, then=then)
+    results = client.results(
+        job, sort_by=args.sort_by, page_size=args.page_size, min_similarity=args.min_similarity
+    )
+    return _stream(ctx, results, None)
+
+
+def cmd_appearances(ctx: Context) -> int:
+    args = ctx.args
+    results = ctx.client().results(args.job_id, min_similarity=args.min_similarity)
+    appearances = results.appearances(max_gap_ms=args.max_gap)
+    write_appearances(ctx.stdout, ctx.fmt, args.job_id, appearances)
+    return 0
+
+
+def cmd_demo(ctx: Context) -> int:
+    from rekoface.pollers import BackoffPoller
+
+    from .demo import COLLECTION, JOB_SECONDS, POLL_SECONDS, VIDEO, Demo
+
+    demo = Demo()
+    progress = ctx.progress(clock=demo.clock)
+    progress.message(
+        f"demo: a fake Rekognition in this process (no AWS account, no network); its job "
+        f"takes {JOB_SECONDS:g} s of simulated time"
+    )
+    poller = BackoffPoller(
+        initial_delay=POLL_SECONDS,
+        max_delay=POLL_SECONDS,
+        jitter=False,
+        sleep=progress.sleeper(demo.sleep),
+        clock=demo.clock,
+    )
+    job = demo.client.start(demo.request)
+    progress.message(f"started job {job.job_id}: {VIDEO} against collection {COLLECTION}")
+    demo.client.wait(job, poller=ProgressPoller(poller, progress))
+    progress.message("who was seen when:")
+    appearances = demo.client.results(job).appearances()
+    write_appearances(ctx.stdout, ctx.fmt, job.job_id, appearances)
+    return 0
+
+
+COMMANDS: Final[dict[str, Callable[[Context], int]]] = {
+    "start": cmd_start,
+    "status": cmd_status,
+    "wait": cmd_wait,
+    "results": cmd_results,
+    "search": cmd_search,
+    "appearances": cmd_appearances,
+    "demo": cmd_demo,
+}
