@@ -79,14 +79,18 @@ class Poller(Protocol):
 
 # -- polling GetFaceSearch ---------------------------------------------------------------
 
+#: With jitter, a delay is drawn from [0.85, 1] of its base: shorter, never later.
+_JITTER_FLOOR = 0.85
+
 
 @attrs.frozen
 class BackoffPoller:
     """Polls ``GetFaceSearch`` with delays that grow with the time waited.
 
     Each delay is `lag_fraction` of the time waited so far, clamped to
-    ``[initial_delay, max_delay]`` (with `jitter`, drawn from its upper half, never
-    below `initial_delay`). So a finished job is noticed within
+    ``[initial_delay, max_delay]`` (with `jitter`, drawn from its top 15%, never
+    below `initial_delay`: enough to keep many waiters from polling in step, little
+    enough to keep long jobs at a tenth of a fixed 5 s loop's calls). So a finished job is noticed within
     ``max(initial_delay, lag_fraction x job length)`` (and never later than
     `max_delay`), while a long job costs few calls. A timeout is kept exactly: the
     last sleep is cut to the deadline, the job is asked once more there, and then
@@ -135,7 +139,7 @@ class BackoffPoller:
         base = min(max(self.lag_fraction * waited, self.initial_delay), self.max_delay)
         if not self.jitter:
             return base
-        low = max(self.initial_delay, 0.5 * base)
+        low = max(self.initial_delay, _JITTER_FLOOR * base)
         return low + (base - low) * self.random()
 
     def wait(

@@ -35,6 +35,7 @@ def build_request(args: argparse.Namespace) -> FaceSearchRequest:
     errors: list[FieldError] = []
     video: S3Video | None = None
     channel: NotificationChannel | None = None
+    request: FaceSearchRequest | None = None
     try:
         video = S3Video.from_uri(args.video, args.video_version)
     except RequestValidationError as err:
@@ -56,7 +57,7 @@ def build_request(args: argparse.Namespace) -> FaceSearchRequest:
         )
     except RequestValidationError as err:
         errors += err.errors
-    if errors:
+    if errors or request is None:
         raise RequestValidationError(errors)
     return request
 

@@ -150,7 +150,9 @@ class Context:
 
         session = session_for(self.options) or boto3.Session()
         region = self.client().boto3_client.meta.region_name
-        return session.client("sqs", region_name=region, endpoint_url=sqs_endpoint(queue_url))
+        return session.client(  # pyright: ignore[reportUnknownMemberType]
+            "sqs", region_name=region, endpoint_url=sqs_endpoint(queue_url)
+        )
 
     def progress(self, clock: Callable[[], float] | None = None) -> Progress:
         """The stderr progress reporter (silent with ``--quiet``)."""

@@ -43,7 +43,7 @@ def _persons(faces: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         for ts in range(first, last + 1, _STEP_MS):
             drift = (ts // _STEP_MS + index) % 8
             box = {"Width": 0.12, "Height": 0.3, "Left": 0.1 * index + 0.01 * drift, "Top": 0.2}
-            matches = []
+            matches: list[dict[str, Any]] = []
             if name is not None:
                 similarity = _BASE_SIMILARITY[name] + 0.25 * drift
                 matches.append({"Similarity": similarity, "Face": faces[name]})

@@ -163,7 +163,7 @@ def _log_handler(verbose: int, stream: TextIO) -> logging.Handler | None:
 
 
 def _validation_line(err: RequestValidationError) -> str:
-    parts = []
+    parts: list[str] = []
     for field in err.errors:
         option = _OPTION_FOR.get(field.path)
         name = f"{option} ({field.path})" if option else field.path

@@ -15,7 +15,7 @@ import enum
 import json
 import shutil
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import attrs
 
@@ -144,7 +144,7 @@ class Table:
 
 def _data_columns(columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> list[Column]:
     """Columns as wide as their widest cell (for output known in full)."""
-    sized = []
+    sized: list[Column] = []
     for i, column in enumerate(columns):
         natural = max([len(column.header), *(len(row[i]) for row in rows)])
         max_width = natural if column.min_width is not None else column.max_width
@@ -170,7 +170,7 @@ def to_api(value: Any) -> Any:
             out[_pascal(field.name)] = to_api(item)
         return out
     if isinstance(value, tuple | list):
-        return [to_api(item) for item in value]
+        return [to_api(item) for item in cast("Sequence[object]", value)]
     if isinstance(value, enum.Enum):
         return value.value
     return value
@@ -258,7 +258,7 @@ _STATUS_CSV = ("JobId", "JobStatus", "StatusMessage", "JobTag", "Video", "Durati
 
 
 def _metadata_summary(metadata: VideoMetadata) -> str:
-    parts = []
+    parts: list[str] = []
     if metadata.duration_millis is not None:
         parts.append(format_millis(metadata.duration_millis))
     if metadata.frame_width is not None and metadata.frame_height is not None:
