@@ -7,7 +7,8 @@ Each check appends `FieldError`s to a list; the caller raises one
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 
 from ._constraints import CONSTRAINTS
 from .errors import FieldError, RequestValidationError
@@ -18,8 +19,33 @@ def _shown(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _fast_check(path: str) -> Callable[[str], bool]:
+    """A check that says only whether a string passes `path`'s rule (the common case)."""
+    rule = CONSTRAINTS[path]
+    low = int(rule.min) if rule.min is not None else 0
+    high = int(rule.max) if rule.max is not None else sys.maxsize
+    compiled = rule.compiled
+    fullmatch = compiled.fullmatch if compiled is not None else None
+    allowed = frozenset(rule.enum) if rule.enum is not None else None
+
+    def passes(value: str) -> bool:
+        return (
+            low <= len(value) <= high
+            and (fullmatch is None or fullmatch(value) is not None)
+            and (allowed is None or value in allowed)
+        )
+
+    return passes
+
+
+#: One precompiled pass/fail check per string rule; messages are built only on failure.
+_PASSES: dict[str, Callable[[str], bool]] = {path: _fast_check(path) for path in CONSTRAINTS}
+
+
 def check_string(errors: list[FieldError], path: str, value: object) -> None:
     """`value` must be a `str` within the length bounds and pattern of `path`'s rule."""
+    if type(value) is str and _PASSES[path](value):
+        return
     rule = CONSTRAINTS[path]
     if not isinstance(value, str):
         errors.append(FieldError(path, f"must be a str, not {type(value).__name__}", "str"))

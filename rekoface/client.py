@@ -7,6 +7,7 @@ sequences boto3 calls.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -135,11 +136,10 @@ class FaceSearchClient:
         a fresh random one. Retries of this call reuse it, so they never start a
         second job.
         """
-        from .models import FaceSearchJob, FaceSearchRequest
-        from .tokens import derive_client_request_token, random_client_request_token
-
+        request_type, job_type = _request_types()
+        derive, make_random = _token_makers()
         given: object = request  # callers without type checking pass anything
-        if not isinstance(given, FaceSearchRequest):
+        if not isinstance(given, request_type):
             raise RequestValidationError(
                 [
                     FieldError(
@@ -160,16 +160,16 @@ class FaceSearchClient:
                         )
                     ]
                 )
-            token = derive_client_request_token(request, idempotency_key)
+            token = derive(request, idempotency_key)
         else:
-            token = request.client_request_token or random_client_request_token()
+            token = request.client_request_token or make_random()
         params = request.to_api(token)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "StartFaceSearch %s collection=%s", request.video.uri, request.collection_id
             )
         response = self._call("StartFaceSearch", self._client.start_face_search, params)
-        job = FaceSearchJob(response["JobId"], token, request)
+        job = job_type(response["JobId"], token, request)
         logger.info("started face search job %s", job.job_id)
         return job
 
@@ -180,12 +180,10 @@ class FaceSearchClient:
         return self._status(job_id_of(job))
 
     def _status(self, job_id: str) -> JobStatus:
-        from .results import parse_job_status
-
         response = self._call(
             "GetFaceSearch", self._client.get_face_search, {"JobId": job_id, "MaxResults": 1}
         )
-        return parse_job_status(response, job_id)
+        return _status_parser()(response, job_id)
 
     def wait(
         self,
@@ -345,13 +343,37 @@ class FaceSearchClient:
 
 def job_id_of(job: FaceSearchJob | str) -> str:
     """The JobId of a `FaceSearchJob` or a job-id string, validated as the service does."""
-    from .models import FaceSearchJob
-
-    job_id = job.job_id if isinstance(job, FaceSearchJob) else job
+    job_id: object = job if isinstance(job, str) else getattr(job, "job_id", job)
     errors: list[FieldError] = []
     check_string(errors, "JobId", job_id)
     raise_if_any(errors)
-    return job_id
+    return str(job_id)
+
+
+# The names below load on first use, not with `import rekoface.client` (attrs and the
+# result models cost more to import than boto3's client); cached so a hot call does not
+# go through the import machinery each time.
+
+
+@functools.cache
+def _request_types() -> tuple[type[FaceSearchRequest], type[FaceSearchJob]]:
+    from .models import FaceSearchJob, FaceSearchRequest
+
+    return FaceSearchRequest, FaceSearchJob
+
+
+@functools.cache
+def _token_makers() -> tuple[Callable[[FaceSearchRequest, str], str], Callable[[], str]]:
+    from .tokens import derive_client_request_token, random_client_request_token
+
+    return derive_client_request_token, random_client_request_token
+
+
+@functools.cache
+def _status_parser() -> Callable[[Mapping[str, Any], str], JobStatus]:
+    from .results import parse_job_status
+
+    return parse_job_status
 
 
 def _check_positive(errors: list[FieldError], path: str, value: object) -> None:

@@ -216,9 +216,9 @@ class TestStatus:
         canned = Canned().ok({"JobStatus": "FAILED", "StatusMessage": "bad video"})
         status = _client(canned, policy).status("job-0001")
         assert (status.state, status.status_message) == (JobState.FAILED, "bad video")
-        for bad in ("", "has space", "x" * 65, "job\n"):
+        for bad in ("", "has space", "x" * 65, "job\n", 42, None):
             with pytest.raises(RequestValidationError) as info:
-                _client(canned, policy).status(bad)
+                _client(canned, policy).status(bad)  # type: ignore[arg-type]
             assert info.value.paths == ("JobId",)
 
     def test_throttled_status_is_retried(self, policy: RetryPolicy) -> None:
