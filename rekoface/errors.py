@@ -56,6 +56,7 @@ __all__ = [
     "TransportError",
     "VideoTooLargeError",
     "error_class_for_code",
+    "is_transient_error",
     "service_error_from_client_error",
 ]
 
@@ -162,8 +163,6 @@ class ServiceError(RekoFaceError, ClientError):
 
     #: The service's error code this class stands for (`None`: any unknown code).
     error_code: ClassVar[str | None] = None
-    #: Whether the default retry policy retries this code.
-    default_retryable: ClassVar[bool] = False
 
     def __init__(self, error_response: Mapping[str, Any], operation_name: str) -> None:
         super().__init__(dict(error_response), operation_name)  # type: ignore[arg-type]
@@ -200,15 +199,11 @@ class ServiceError(RekoFaceError, ClientError):
 
     @property
     def retryable(self) -> bool:
-        """Whether a retry can help: throttling, server errors and HTTP 5xx."""
-        status = self.http_status_code
-        return (
-            self.default_retryable
-            or self.code in _RETRYABLE_CODES
-            or status in _RETRYABLE_STATUS
-            # HTTP 429 is throttling unless the model gives the code its own meaning.
-            or (status == 429 and self.error_code is None)
-        )
+        """Whether botocore's standard retry mode would retry it (rekoface's default does).
+
+        `LimitExceededError` is the exception: retried only on an opt-in slow schedule.
+        """
+        return is_transient_error(self.code, self.http_status_code)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.response, self.operation_name))
@@ -242,7 +237,6 @@ class InternalServerError(ServiceError):
     """The service failed; retried by default."""
 
     error_code = "InternalServerError"
-    default_retryable = True
 
 
 class VideoTooLargeError(ServiceError):
@@ -255,7 +249,6 @@ class ProvisionedThroughputExceededError(ServiceError):
     """Too many requests for the account's throughput; retried by default."""
 
     error_code = "ProvisionedThroughputExceededException"
-    default_retryable = True
 
 
 class LimitExceededError(ServiceError):
@@ -274,7 +267,6 @@ class ThrottlingError(ServiceError):
     """The request rate is too high; retried by default."""
 
     error_code = "ThrottlingException"
-    default_retryable = True
 
 
 class InvalidPaginationTokenError(ServiceError):
@@ -283,8 +275,11 @@ class InvalidPaginationTokenError(ServiceError):
     error_code = "InvalidPaginationTokenException"
 
 
-#: Error codes botocore's standard retry mode treats as transient, besides the classes above.
-_RETRYABLE_CODES: Final = frozenset(
+# The code sets below copy botocore 1.44's standard retry mode; tests/test_retry.py holds
+# them against the botocore that is installed, so an update that changes them fails loudly.
+
+#: ``ThrottledRetryableChecker._THROTTLED_ERROR_CODES``, less ``LimitExceededException``.
+THROTTLING_ERROR_CODES: Final = frozenset(
     {
         "Throttling",
         "ThrottlingException",
@@ -295,16 +290,22 @@ _RETRYABLE_CODES: Final = frozenset(
         "TransactionInProgressException",
         "RequestLimitExceeded",
         "BandwidthLimitExceeded",
-        "SlowDown",
         "RequestThrottled",
-        "EC2ThrottledException",
-        "InternalServerError",
-        "RequestTimeout",
-        "RequestTimeoutException",
+        "SlowDown",
         "PriorRequestNotComplete",
+        "EC2ThrottledException",
     }
 )
-_RETRYABLE_STATUS: Final = frozenset({500, 502, 503, 504})
+#: ``TransientRetryableChecker._TRANSIENT_ERROR_CODES`` plus ``InternalServerError``
+#: (which Rekognition returns at HTTP 500, so botocore retries it by status).
+TRANSIENT_ERROR_CODES: Final = frozenset(
+    {"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete", "InternalServerError"}
+)
+#: ``TransientRetryableChecker._TRANSIENT_STATUS_CODES``.
+TRANSIENT_STATUS_CODES: Final = frozenset({500, 502, 503, 504})
+#: ``ThrottlingStatusCodeChecker._THROTTLING_STATUS_CODES``: only for error codes that
+#: Rekognition's model does not list (a modeled code decides on its own).
+THROTTLING_STATUS_CODES: Final = frozenset({429})
 
 _BY_CODE: Final[Mapping[str, type[ServiceError]]] = {
     cls.error_code: cls
@@ -328,6 +329,21 @@ _BY_CODE: Final[Mapping[str, type[ServiceError]]] = {
 def error_class_for_code(code: str) -> type[ServiceError]:
     """The `ServiceError` subclass for a service error code (`ServiceError` if unknown)."""
     return _BY_CODE.get(code, ServiceError)
+
+
+def is_transient_error(code: str, http_status_code: int | None) -> bool:
+    """Whether botocore's standard retry mode retries an error with this code and status.
+
+    HTTP 429 counts only for codes the Rekognition model does not list (a modeled code
+    has its own meaning). ``LimitExceededException`` is not transient here: it clears
+    only as jobs finish.
+    """
+    return (
+        code in THROTTLING_ERROR_CODES
+        or code in TRANSIENT_ERROR_CODES
+        or http_status_code in TRANSIENT_STATUS_CODES
+        or (http_status_code in THROTTLING_STATUS_CODES and code not in _BY_CODE)
+    )
 
 
 def service_error_from_client_error(err: ClientError) -> ServiceError:

@@ -90,8 +90,8 @@ class BackoffPoller:
     Each delay is `lag_fraction` of the time waited so far, clamped to
     ``[initial_delay, max_delay]`` (with `jitter`, drawn from its top 15%, never
     below `initial_delay`: enough to keep many waiters from polling in step, little
-    enough to keep long jobs at a tenth of a fixed 5 s loop's calls). So a finished job is noticed within
-    ``max(initial_delay, lag_fraction x job length)`` (and never later than
+    enough to keep long jobs at a tenth of a fixed 5 s loop's calls). So a finished job
+    is noticed within ``max(initial_delay, lag_fraction x job length)`` (and never later than
     `max_delay`), while a long job costs few calls. A timeout is kept exactly: the
     last sleep is cut to the deadline, the job is asked once more there, and then
     `PollTimeoutError` is raised.

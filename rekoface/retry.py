@@ -25,7 +25,11 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 import attrs
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
-from .errors import FieldError, RequestValidationError, ServiceError, error_class_for_code
+from .errors import (
+    FieldError,
+    RequestValidationError,
+    is_transient_error,
+)
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState
@@ -36,37 +40,8 @@ T = TypeVar("T")
 
 logger = logging.getLogger("rekoface")
 
-# The code sets below copy botocore 1.44's standard retry mode; tests/test_retry.py holds
-# them against the botocore that is installed, so an update that changes them fails loudly.
+# The error-code and status sets live in `errors` (ServiceError.retryable reads them too).
 
-#: ``ThrottledRetryableChecker._THROTTLED_ERROR_CODES``, less ``LimitExceededException``.
-THROTTLING_ERROR_CODES: Final = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "TransactionInProgressException",
-        "RequestLimitExceeded",
-        "BandwidthLimitExceeded",
-        "RequestThrottled",
-        "SlowDown",
-        "PriorRequestNotComplete",
-        "EC2ThrottledException",
-    }
-)
-#: ``TransientRetryableChecker._TRANSIENT_ERROR_CODES`` plus ``InternalServerError``
-#: (which Rekognition returns at HTTP 500, so botocore retries it by status).
-TRANSIENT_ERROR_CODES: Final = frozenset(
-    {"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete", "InternalServerError"}
-)
-#: ``TransientRetryableChecker._TRANSIENT_STATUS_CODES``.
-TRANSIENT_STATUS_CODES: Final = frozenset({500, 502, 503, 504})
-#: ``ThrottlingStatusCodeChecker._THROTTLING_STATUS_CODES``: only for error codes that
-#: Rekognition's model does not list (a modeled code decides on its own).
-THROTTLING_STATUS_CODES: Final = frozenset({429})
 #: ``TransientRetryableChecker._TRANSIENT_EXCEPTION_CLS``: connection errors (connect
 #: timeout, endpoint unreachable, proxy, SSL) and HTTP client errors (read timeout,
 #: connection closed, response streaming).
@@ -88,13 +63,7 @@ def _classify(exc: BaseException) -> int:
         code, status = _code_and_status(exc)
         if code == LIMIT_EXCEEDED_CODE:
             return _LIMIT
-        if code in THROTTLING_ERROR_CODES or code in TRANSIENT_ERROR_CODES:
-            return _FAST
-        if status in TRANSIENT_STATUS_CODES:
-            return _FAST
-        if status in THROTTLING_STATUS_CODES and error_class_for_code(code) is ServiceError:
-            return _FAST
-        return _NOT_RETRYABLE
+        return _FAST if is_transient_error(code, status) else _NOT_RETRYABLE
     if isinstance(exc, TRANSIENT_EXCEPTION_TYPES):
         return _FAST
     return _NOT_RETRYABLE

@@ -31,20 +31,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rekoface.errors import (
+    THROTTLING_ERROR_CODES,
+    THROTTLING_STATUS_CODES,
+    TRANSIENT_ERROR_CODES,
+    TRANSIENT_STATUS_CODES,
     AccessDeniedError,
     LimitExceededError,
     RequestValidationError,
     ThrottlingError,
 )
-from rekoface.retry import (
-    LIMIT_EXCEEDED_CODE,
-    THROTTLING_ERROR_CODES,
-    THROTTLING_STATUS_CODES,
-    TRANSIENT_ERROR_CODES,
-    TRANSIENT_EXCEPTION_TYPES,
-    TRANSIENT_STATUS_CODES,
-    RetryPolicy,
-)
+from rekoface.retry import LIMIT_EXCEEDED_CODE, TRANSIENT_EXCEPTION_TYPES, RetryPolicy
 
 ENDPOINT = "https://rekognition.us-east-1.amazonaws.com/"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

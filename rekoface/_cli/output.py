@@ -159,11 +159,12 @@ def _pascal(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
 
 
-def to_api(value: Any) -> Any:
+def to_api(value: object) -> Any:
     """An attrs result model as the API's JSON: PascalCase keys, `None` and `()` left out."""
-    if attrs.has(type(value)):
+    cls = type(value)
+    if attrs.has(cls):
         out: dict[str, Any] = {}
-        for field in attrs.fields(type(value)):
+        for field in attrs.fields(cls):
             item = getattr(value, field.name)
             if item is None or item == ():
                 continue
