@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 import boto3
 import pytest
+from faketime import FakeTime
 from moto import mock_aws
 
 from rekoface import FaceSearchClient, FaceSearchRequest, RetryPolicy, S3Video
@@ -30,21 +31,6 @@ from rekoface.testing import FakeRekognition
 
 PEOPLE = ["alice", "bob", "carol", "dave", "erin"]
 REQUEST = FaceSearchRequest(S3Video("my-bucket", "lobby.mp4"), "people")
-
-
-class FakeTime:
-    """Injected time: sleeping moves the clock, nothing waits."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @attrs.frozen

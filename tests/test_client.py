@@ -11,6 +11,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
 from canned import Canned, rekognition_client
+from faketime import FakeTime
 
 from rekoface import (
     BackoffPoller,
@@ -39,21 +40,6 @@ from rekoface.testing import FakeRekognition
 
 REQUEST = FaceSearchRequest(S3Video("my-bucket", "lobby.mp4"), "employees", 90)
 STARTED = {"JobId": "job-0001"}
-
-
-class FakeTime:
-    """An injected clock and sleep: sleeping moves the clock, nothing waits."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +17,7 @@ import boto3
 import botocore.session
 import pytest
 from botocore.stub import Stubber
+from faketime import FakeTime as FakeClock
 from moto import mock_aws
 
 from rekoface import (
@@ -28,23 +28,6 @@ from rekoface import (
     ServiceError,
 )
 from rekoface.completions import iter_completions
-
-
-class FakeClock:
-    def __init__(self, now: float = 0.0) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0
-        with self._lock:
-            self.sleeps.append(seconds)
-            self.now += seconds
 
 
 def notification(job_id: str, status: str = "SUCCEEDED", api: str = "StartFaceSearch") -> str:

@@ -20,6 +20,7 @@ import botocore.session
 import pytest
 from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
+from faketime import FakeTime as FakeClock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
@@ -39,25 +40,6 @@ from rekoface import (
 )
 
 # -- fakes ------------------------------------------------------------------------------
-
-
-class FakeClock:
-    """A monotonic clock that only moves when something sleeps on it. Thread-safe."""
-
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0, seconds
-        with self._lock:
-            self.sleeps.append(seconds)
-            self.now += seconds
 
 
 class Job:
@@ -138,7 +120,7 @@ def backoff(clock: FakeClock, **kwargs: Any) -> BackoffPoller:
 
 class TestBackoffPoller:
     def test_a_finished_job_costs_one_call_and_no_sleep(self) -> None:
-        clock = FakeClock()
+        clock = FakeClock(1000.0)
         job = Job(clock, 0)
         status = backoff(clock).wait("job-1", job)
         assert status.state is JobState.SUCCEEDED
@@ -146,7 +128,7 @@ class TestBackoffPoller:
         assert clock.sleeps == []
 
     def test_failed_is_returned_not_raised(self) -> None:
-        clock = FakeClock()
+        clock = FakeClock(1000.0)
         job = Job(clock, 12, final=JobState.FAILED)
         assert backoff(clock).wait("job-1", job).state is JobState.FAILED
 
@@ -232,7 +214,7 @@ class TestBackoffPoller:
     @pytest.mark.parametrize("timeout", [-1, math.nan, math.inf, "10", True])
     def test_bad_wait_timeout(self, timeout: Any) -> None:
         with pytest.raises(RequestValidationError) as info:
-            BackoffPoller().wait("job-1", Job(FakeClock()), timeout=timeout)
+            BackoffPoller().wait("job-1", Job(FakeClock(1000.0)), timeout=timeout)
         assert info.value.paths == ("timeout",)
 
     def test_every_bad_field_is_reported(self) -> None:
@@ -384,7 +366,7 @@ def client_error(code: str, status: int = 400) -> Exception:
 
 class TestSqsPollerUnit:
     def test_a_finished_job_is_returned_without_touching_the_queue(self) -> None:
-        clock = FakeClock()
+        clock = FakeClock(1000.0)
         sqs = ScriptedSqs(clock)
         job = Job(clock, 0)
         assert sqs_poller(clock, sqs).wait("job-1", job).state is JobState.SUCCEEDED
@@ -392,7 +374,7 @@ class TestSqsPollerUnit:
         assert len(job.calls) == 1
 
     def test_notification_is_deleted_then_confirmed(self) -> None:
-        clock = FakeClock()
+        clock = FakeClock(1000.0)
         sqs = ScriptedSqs(clock, [[], [message(notification("job-1"), "h1")]])
         job = Job(clock, states=[JobState.IN_PROGRESS, JobState.SUCCEEDED])
         status = sqs_poller(clock, sqs).wait("job-1", job)
@@ -407,7 +389,7 @@ class TestSqsPollerUnit:
         assert clock.sleeps == [1.0]  # one idle second after the empty receive, no spin
 
     def test_notification_of_failure_is_confirmed_and_returned(self) -> None:
-        clock = FakeClock()
+        clock = FakeClock(1000.0)
         sqs = ScriptedSqs(clock, [[message(notification("job-1", "FAILED"), "h1")]])
         job = Job(clock, states=[JobState.IN_PROGRESS, JobState.FAILED])
         assert sqs_poller(clock, sqs).wait("job-1", job).state is JobState.FAILED
@@ -482,7 +464,7 @@ class TestSqsPollerUnit:
         assert sqs_poller(clock, sqs, timeout=10).wait("job-1", job).state is JobState.SUCCEEDED
 
     def test_other_messages_are_never_deleted(self) -> None:
-        clock = FakeClock()
+        clock = FakeClock(1000.0)
         foreign = [
             message("not json", "junk"),
             message(notification("other-job"), "other"),
@@ -495,7 +477,7 @@ class TestSqsPollerUnit:
         assert not hasattr(sqs, "change_message_visibility")  # never released early
 
     def test_a_late_duplicate_of_a_finished_job_is_deleted(self) -> None:
-        clock = FakeClock()
+        clock = FakeClock(1000.0)
         sqs = ScriptedSqs(clock)
         sqs_poller(clock, sqs).wait("job-1", Job(clock, 0))  # done before any notification
         sqs.script = [[message(notification("job-1"), "late"), message(notification("x"), "x")]]
@@ -505,7 +487,7 @@ class TestSqsPollerUnit:
         assert sqs.deleted == ["late", "two"]
 
     def test_a_notification_seen_before_its_waiter_came_is_used(self) -> None:
-        clock = FakeClock()
+        clock = FakeClock(1000.0)
         sqs = ScriptedSqs(
             clock,
             [[message(notification("job-1"), "one"), message(notification("job-2"), "two")]],
@@ -522,7 +504,7 @@ class TestSqsPollerUnit:
         assert len(job2.calls) == 2
 
     def test_a_failed_delete_only_logs(self, caplog: pytest.LogCaptureFixture) -> None:
-        clock = FakeClock()
+        clock = FakeClock(1000.0)
         sqs = ScriptedSqs(clock, [[message(notification("job-1"), "h1")]])
         sqs.delete_error = client_error("ReceiptHandleIsInvalid")
         job = Job(clock, states=[JobState.IN_PROGRESS, JobState.SUCCEEDED])
@@ -541,7 +523,7 @@ class TestSqsPollerUnit:
     def test_transient_receive_errors_are_waited_out(
         self, error: Exception, caplog: pytest.LogCaptureFixture
     ) -> None:
-        clock = FakeClock()
+        clock = FakeClock(1000.0)
         sqs = ScriptedSqs(clock, [error, [message(notification("job-1"), "h1")]])
         job = Job(clock, states=[JobState.IN_PROGRESS, JobState.SUCCEEDED])
         with caplog.at_level(logging.WARNING, logger="rekoface"):
@@ -550,7 +532,7 @@ class TestSqsPollerUnit:
         assert clock.sleeps == [1.0]
 
     def test_other_receive_errors_raise_and_unregister(self) -> None:
-        clock = FakeClock()
+        clock = FakeClock(1000.0)
         sqs = ScriptedSqs(clock, [client_error("AWS.SimpleQueueService.NonExistentQueue")])
         with pytest.raises(ServiceError) as info:
             sqs_poller(clock, sqs).wait("job-1", Job(clock))
@@ -559,7 +541,7 @@ class TestSqsPollerUnit:
         assert not pollers._RECEIVERS[QUEUE].leading
 
     def test_an_error_in_fetch_status_unregisters(self) -> None:
-        clock = FakeClock()
+        clock = FakeClock(1000.0)
 
         def broken(job_id: str) -> JobStatus:
             raise RuntimeError("boom")
@@ -577,7 +559,7 @@ class TestSqsPollerUnit:
         assert next(iter(memory)) == 5
 
     def test_two_waiters_on_one_job_both_get_it(self) -> None:
-        clock = FakeClock()
+        clock = FakeClock(1000.0)
         receiver = pollers._receiver_for(QUEUE)
         first, _ = receiver.register("job-1")
         second, _ = receiver.register("job-1")
@@ -594,7 +576,7 @@ class TestSqsPollerUnit:
         receiver.unregister(second, finished=True)  # twice is harmless
 
     def test_step_returns_at_once_with_a_pending_hint(self) -> None:
-        clock = FakeClock()
+        clock = FakeClock(1000.0)
         receiver = pollers._receiver_for(QUEUE)
         waiter, _ = receiver.register("job-1")
         waiter.hints.append(object())  # type: ignore[arg-type]

@@ -27,6 +27,7 @@ from botocore.exceptions import (
     ResponseStreamingError,
 )
 from botocore.retries import standard
+from faketime import FakeTime
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -49,21 +50,6 @@ BOTOCORE_RETRIES_429 = hasattr(standard, "ThrottlingStatusCodeChecker")
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-class FakeTime:
-    """An injected clock and sleep: sleeping advances the clock and is recorded."""
-
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def client_error(
@@ -192,7 +178,7 @@ MATRIX_IDS = [label for label, _, _ in MATRIX]
 
 @pytest.mark.parametrize(("label", "factory", "retried"), MATRIX, ids=MATRIX_IDS)
 def test_attempts_per_error(label: str, factory: ErrorFactory, retried: bool) -> None:
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     fn = Script(always(factory))
     with pytest.raises(type(factory())) as info:
         policy(fake, max_attempts=4, deadline=None).call(fn, operation_name="StartFaceSearch")
@@ -264,7 +250,7 @@ def test_rekognition_model_marks_no_error_retryable() -> None:
 
 
 def test_success_after_transient_errors_returns_the_result() -> None:
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     fn = Script(
         [
             lambda: client_error("ThrottlingException"),
@@ -277,7 +263,7 @@ def test_success_after_transient_errors_returns_the_result() -> None:
 
 
 def test_non_transient_error_after_retries_propagates_at_once() -> None:
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     fn = Script(
         [lambda: client_error("ThrottlingException"), lambda: client_error("AccessDeniedException")]
     )
@@ -290,7 +276,7 @@ def test_non_transient_error_after_retries_propagates_at_once() -> None:
 
 
 def test_keyboard_interrupt_is_never_retried() -> None:
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     fn = Script([lambda: client_error("ThrottlingException"), KeyboardInterrupt])
     with pytest.raises(KeyboardInterrupt):
         policy(fake).call(fn, operation_name="StartFaceSearch")
@@ -316,7 +302,7 @@ def test_never_makes_one_attempt() -> None:
 
 
 def test_exponential_backoff_capped_at_max_delay() -> None:
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     fn = Script(always(lambda: client_error("ThrottlingException")))
     with pytest.raises(ClientError):
         policy(fake, max_attempts=8, base_delay=0.5, max_delay=4.0, deadline=None).call(
@@ -326,7 +312,7 @@ def test_exponential_backoff_capped_at_max_delay() -> None:
 
 
 def test_defaults_make_eight_attempts_within_twenty_second_delays() -> None:
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     fn = Script(always(lambda: client_error("ThrottlingException")))
     with pytest.raises(ClientError):
         policy(fake).call(fn, operation_name="StartFaceSearch")
@@ -341,7 +327,7 @@ def test_defaults_make_eight_attempts_within_twenty_second_delays() -> None:
 )
 def test_full_jitter_stays_within_bounds(draws: list[float], base: float, extra: float) -> None:
     max_delay = base + extra
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     values = iter(draws)
     retry = RetryPolicy(
         max_attempts=len(draws) + 1,
@@ -363,7 +349,7 @@ def test_full_jitter_stays_within_bounds(draws: list[float], base: float, extra:
 
 
 def test_huge_attempt_counts_do_not_overflow() -> None:
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     fn = Script(always(lambda: client_error("ThrottlingException"), 1100))
     retry = policy(fake, max_attempts=2000, base_delay=1.0, max_delay=5.0, deadline=None)
     assert retry.call(fn, operation_name="StartFaceSearch") == "done"
@@ -374,7 +360,7 @@ def test_huge_attempt_counts_do_not_overflow() -> None:
 
 
 def test_deadline_stops_before_a_sleep_that_would_cross_it() -> None:
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     fn = Script(always(lambda: client_error("ThrottlingException")))
     retry = policy(fake, max_attempts=100, base_delay=10.0, max_delay=10.0, deadline=25.0)
     with pytest.raises(ClientError):
@@ -385,7 +371,7 @@ def test_deadline_stops_before_a_sleep_that_would_cross_it() -> None:
 
 
 def test_deadline_counts_time_spent_in_attempts_from_the_first_one() -> None:
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     fn = Script(always(lambda: ReadTimeoutError(endpoint_url=ENDPOINT)), fake=fake, duration=60.0)
     retry = policy(fake, max_attempts=100, base_delay=1.0, max_delay=1.0, deadline=120.0)
     with pytest.raises(ReadTimeoutError):
@@ -396,7 +382,7 @@ def test_deadline_counts_time_spent_in_attempts_from_the_first_one() -> None:
 
 
 def test_first_attempt_longer_than_deadline_is_not_retried() -> None:
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     fn = Script(always(lambda: client_error("ThrottlingException")), fake=fake, duration=200.0)
     with pytest.raises(ClientError):
         policy(fake, deadline=120.0).call(fn, operation_name="StartFaceSearch")
@@ -405,7 +391,7 @@ def test_first_attempt_longer_than_deadline_is_not_retried() -> None:
 
 
 def test_no_deadline_means_attempts_alone_limit() -> None:
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     fn = Script(always(lambda: client_error("ThrottlingException")), fake=fake, duration=1e6)
     with pytest.raises(ClientError):
         policy(fake, max_attempts=5, deadline=None).call(fn, operation_name="StartFaceSearch")
@@ -422,7 +408,7 @@ def limit_exceeded() -> ClientError:
 
 
 def test_limit_exceeded_not_retried_by_default() -> None:
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     fn = Script(always(limit_exceeded))
     with pytest.raises(ClientError):
         policy(fake).call(fn, operation_name="StartFaceSearch")
@@ -433,7 +419,7 @@ def test_limit_exceeded_not_retried_by_default() -> None:
 
 
 def test_limit_exceeded_opt_in_waits_minutes_until_its_deadline() -> None:
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     fn = Script(always(limit_exceeded))
     with pytest.raises(ClientError) as info:
         policy(fake, retry_limit_exceeded=True).call(fn, operation_name="StartFaceSearch")
@@ -444,7 +430,7 @@ def test_limit_exceeded_opt_in_waits_minutes_until_its_deadline() -> None:
 
 
 def test_limit_exceeded_opt_in_attempt_limit() -> None:
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     fn = Script(always(limit_exceeded))
     retry = policy(
         fake,
@@ -461,7 +447,7 @@ def test_limit_exceeded_opt_in_attempt_limit() -> None:
 
 
 def test_limit_exceeded_retried_even_when_fast_errors_are_not() -> None:
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     retry = policy(fake, max_attempts=1, retry_limit_exceeded=True)
     fn = Script([limit_exceeded, limit_exceeded])
     assert retry.call(fn, operation_name="StartFaceSearch") == "done"
@@ -473,7 +459,7 @@ def test_limit_exceeded_retried_even_when_fast_errors_are_not() -> None:
 
 
 def test_limit_exceeded_opt_in_with_one_attempt_is_not_retried() -> None:
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     retry = policy(fake, retry_limit_exceeded=True, limit_exceeded_max_attempts=1)
     fn = Script(always(limit_exceeded))
     with pytest.raises(ClientError):
@@ -482,7 +468,7 @@ def test_limit_exceeded_opt_in_with_one_attempt_is_not_retried() -> None:
 
 
 def test_a_job_slot_wait_gives_fast_retries_a_fresh_budget() -> None:
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     throttle: ErrorFactory = lambda: client_error("ThrottlingException")  # noqa: E731
     fn = Script([throttle, throttle, limit_exceeded, throttle, throttle, limit_exceeded, throttle])
     retry = policy(fake, max_attempts=3, deadline=5.0, retry_limit_exceeded=True)
@@ -493,7 +479,7 @@ def test_a_job_slot_wait_gives_fast_retries_a_fresh_budget() -> None:
 
 
 def test_fast_budget_still_applies_between_job_slot_waits() -> None:
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     throttle: ErrorFactory = lambda: client_error("ThrottlingException")  # noqa: E731
     fn = Script([limit_exceeded, throttle, throttle, throttle])
     retry = policy(fake, max_attempts=3, retry_limit_exceeded=True)
@@ -525,7 +511,7 @@ def no_tenacity(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("no_tenacity")
 def test_success_and_non_transient_errors_need_no_tenacity() -> None:
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     retry = policy(fake)
     assert retry.call(lambda: "ok", operation_name="StartFaceSearch") == "ok"
     with pytest.raises(ClientError):
@@ -548,7 +534,7 @@ def test_retry_machinery_is_built_only_when_a_call_fails(monkeypatch: pytest.Mon
             built.append(self)
 
     monkeypatch.setattr(tenacity, "Retrying", CountingRetrying)
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     retry = policy(fake)
     for _ in range(100):
         retry.call(lambda: None, operation_name="StartFaceSearch")
@@ -562,7 +548,7 @@ def test_retry_machinery_is_built_only_when_a_call_fails(monkeypatch: pytest.Mon
 
 def test_each_retry_is_logged_without_secrets(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="rekoface")
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     secret_message = f"signature mismatch for {SECRET} on employees/k.mp4"
 
     fn = Script(
@@ -598,7 +584,7 @@ def test_each_retry_is_logged_without_secrets(caplog: pytest.LogCaptureFixture) 
 
 def test_limit_exceeded_waits_log_a_warning(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="rekoface")
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     fn = Script([limit_exceeded])
     policy(fake, retry_limit_exceeded=True).call(fn, operation_name="StartFaceSearch")
     (record,) = caplog.records
@@ -612,7 +598,7 @@ def test_limit_exceeded_waits_log_a_warning(caplog: pytest.LogCaptureFixture) ->
 
 def test_no_give_up_line_when_nothing_was_retried(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="rekoface")
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     fn = Script(always(lambda: client_error("SlowDown")), fake=fake, duration=200.0)
     with pytest.raises(ClientError):
         policy(fake).call(fn, operation_name="GetFaceSearch")
@@ -622,7 +608,7 @@ def test_no_give_up_line_when_nothing_was_retried(caplog: pytest.LogCaptureFixtu
 
 def test_deadline_give_up_is_logged_after_a_retry(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="rekoface")
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     fn = Script(always(lambda: client_error("Whatever", 503)))
     with pytest.raises(ClientError):
         policy(fake, base_delay=10.0, max_delay=10.0, deadline=15.0).call(
@@ -637,7 +623,7 @@ def test_deadline_give_up_is_logged_after_a_retry(caplog: pytest.LogCaptureFixtu
 
 def test_error_without_code_is_logged_by_class_name(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="rekoface")
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     response: Any = {"Error": {}, "ResponseMetadata": {"HTTPStatusCode": 503}}
     fn = Script([lambda: ClientError(response, "GetFaceSearch")])
     policy(fake).call(fn, operation_name="GetFaceSearch")
@@ -667,7 +653,7 @@ def test_defaults_match_the_contract() -> None:
 
 
 def test_equality_and_repr_ignore_the_injected_callables() -> None:
-    a, b = FakeTime(), FakeTime()
+    a, b = FakeTime(1000.0), FakeTime(1000.0)
     assert policy(a) == policy(b)
     assert hash(policy(a)) == hash(policy(b))
     text = repr(policy(a))
@@ -735,7 +721,7 @@ def test_every_failing_field_is_reported_at_once() -> None:
 
 
 def test_zero_delays_and_no_deadlines_are_allowed() -> None:
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     retry = policy(
         fake,
         base_delay=0,
