@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from rekoface import JobState, JobStatus
+
 #: Region every client of the harness is built for (no request leaves the process).
 REGION = "us-east-1"
 #: CPU time of this process: on a busy machine, time spent descheduled is not the code's.
@@ -216,3 +218,27 @@ def fake_aws_environment() -> Iterator[None]:
         finally:
             os.environ.clear()
             os.environ.update(saved)
+
+
+class SimulatedJob:
+    """A job of `length` seconds on a simulated clock, and the calls made to learn its end."""
+
+    def __init__(self, length: float) -> None:
+        self.length = length
+        self.now = 0.0
+        self.calls = 0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def fetch_status(self, job_id: str) -> JobStatus:
+        self.calls += 1
+        done = self.now >= self.length
+        return JobStatus(job_id, JobState.SUCCEEDED if done else JobState.IN_PROGRESS)
+
+    @property
+    def lag(self) -> float:
+        return self.now - self.length

@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from rekoface import BackoffPoller, JobState, JobStatus
+from rekoface import BackoffPoller, JobState
 
-from ._common import FigureResult, Sizes, duration, plural, sweep_lengths
+from ._common import FigureResult, SimulatedJob, Sizes, duration, plural, sweep_lengths
 
 #: The loop a hand-written waiter writes.
 FIXED_INTERVAL = 5.0
@@ -27,30 +27,6 @@ LONG_JOB = 3600.0
 #: Lengths shown one by one in the details.
 SHOWN = (30.0, 300.0, 3600.0, 21600.0)
 _EPSILON = 1e-6
-
-
-class SimulatedJob:
-    """A job of `length` seconds on a simulated clock, and the calls made to learn its end."""
-
-    def __init__(self, length: float) -> None:
-        self.length = length
-        self.now = 0.0
-        self.calls = 0
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-    def fetch_status(self, job_id: str) -> JobStatus:
-        self.calls += 1
-        done = self.now >= self.length
-        return JobStatus(job_id, JobState.SUCCEEDED if done else JobState.IN_PROGRESS)
-
-    @property
-    def lag(self) -> float:
-        return self.now - self.length
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from rekoface import JobState, JobStatus, SqsNotificationPoller
 
-from ._common import REGION, FigureResult, Sizes, duration
+from ._common import REGION, FigureResult, SimulatedJob, Sizes, duration
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
@@ -43,28 +43,23 @@ _RUNAWAY = 2 * FALLBACK_INTERVAL + 60.0
 _names = itertools.count(1)
 
 
-class SimulatedJob:
-    """A job on a simulated clock that publishes its completion when the clock passes its end."""
+class NotifyingJob(SimulatedJob):
+    """A simulated job that publishes its completion when the clock passes its end."""
 
     def __init__(
         self,
         job_id: str,
         length: float,
-        publish: Callable[[SimulatedJob], None],
+        publish: Callable[[NotifyingJob], None],
         *,
         lost: bool,
     ) -> None:
+        super().__init__(length)
         self.job_id = job_id
-        self.length = length
         self.lost = lost
-        self.now = 0.0
-        self.calls = 0
         self.receives = 0
         self.published = False
         self._publish = publish
-
-    def clock(self) -> float:
-        return self.now
 
     def sleep(self, seconds: float) -> None:
         self._advance_to(self.now + seconds)
@@ -131,10 +126,10 @@ class _Aws:
         )
         return topic_arn, url
 
-    def publisher(self, topic_arn: str) -> Callable[[SimulatedJob], None]:
+    def publisher(self, topic_arn: str) -> Callable[[NotifyingJob], None]:
         """Publishes a job's completion to `topic_arn` as Rekognition does."""
 
-        def publish(job: SimulatedJob) -> None:
+        def publish(job: NotifyingJob) -> None:
             message = {
                 "JobId": job.job_id,
                 "Status": "SUCCEEDED",
@@ -151,7 +146,7 @@ class _Aws:
 def simulate(aws: _Aws, mode: str, length: float, *, lost: bool) -> Outcome:
     """Wait for one job with `SqsNotificationPoller`; count its calls."""
     topic_arn, url = aws.subscribed_queue()
-    job = SimulatedJob(f"bench-job-{next(_names)}", length, aws.publisher(topic_arn), lost=lost)
+    job = NotifyingJob(f"bench-job-{next(_names)}", length, aws.publisher(topic_arn), lost=lost)
     event = "before-parameter-build.sqs.ReceiveMessage"
     handler_id = f"rekoface-bench-{job.job_id}"
     aws.sqs.meta.events.register(event, job.long_poll, unique_id=handler_id)
