@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rekoface import JobState, JobStatus, SqsNotificationPoller
+from rekoface import JobState, SqsNotificationPoller
 
 from ._common import REGION, FigureResult, SimulatedJob, Sizes, duration
 
@@ -83,15 +83,6 @@ class NotifyingJob(SimulatedJob):
             self._advance_to(self.length)  # the notification arrives mid-poll
         else:
             self._advance_to(self.now + wait)
-
-    def fetch_status(self, job_id: str) -> JobStatus:
-        self.calls += 1
-        done = self.now >= self.length
-        return JobStatus(job_id, JobState.SUCCEEDED if done else JobState.IN_PROGRESS)
-
-    @property
-    def lag(self) -> float:
-        return self.now - self.length
 
 
 @dataclass(frozen=True)
