@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING, Final
 import attrs
 
 from . import _sqs
+from ._validation import raise_if_any
 from .errors import (
     ConfigurationError,
     FieldError,
     NotificationError,
-    RequestValidationError,
     ServiceError,
     TransportError,
 )
@@ -116,8 +116,7 @@ class Completion:
         """
         errors: list[FieldError] = []
         _sqs.check_int(errors, "seconds", seconds, 0, _sqs.MAX_VISIBILITY_TIMEOUT)
-        if errors:
-            raise RequestValidationError(errors)
+        raise_if_any(errors)
         _set_visibility(self._sqs_client, self._queue_url, self.receipt_handle, seconds)
 
 
@@ -157,8 +156,7 @@ def iter_completions(
     _sqs.check_int(errors, "completions.max_messages", max_messages, 1, _sqs.MAX_MESSAGES)
     _sqs.check_callable(errors, "completions.sleep", sleep)
     _sqs.check_callable(errors, "completions.clock", clock)
-    if errors:
-        raise RequestValidationError(errors)
+    raise_if_any(errors)
     return _completions(
         sqs_client,
         queue_url=queue_url,

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Final, Protocol, TypeVar, runtime_checkable
 import attrs
 
 from . import _sqs
+from ._validation import raise_if_any
 from .errors import (
     FieldError,
     NotificationError,
@@ -131,8 +132,7 @@ class BackoffPoller:
             _sqs.check_seconds(errors, f"{name}.timeout", self.timeout, zero=True)
         for field in ("sleep", "clock", "random"):
             _sqs.check_callable(errors, f"{name}.{field}", getattr(self, field))
-        if errors:
-            raise RequestValidationError(errors)
+        raise_if_any(errors)
 
     def delay(self, waited: float) -> float:
         """The pause before the next poll, after `waited` seconds of waiting."""
@@ -226,8 +226,7 @@ class SqsNotificationPoller:
         _sqs.check_seconds(errors, f"{name}.fallback_interval", fallback_interval, zero=False)
         _sqs.check_callable(errors, f"{name}.sleep", sleep)
         _sqs.check_callable(errors, f"{name}.clock", clock)
-        if errors:
-            raise RequestValidationError(errors)
+        raise_if_any(errors)
         self.queue_url = queue_url
         self.wait_time_seconds = wait_time_seconds
         self.timeout = timeout

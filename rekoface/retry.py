@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 import attrs
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
+from ._validation import raise_if_any
 from .errors import (
     FieldError,
-    RequestValidationError,
     is_transient_error,
 )
 
@@ -133,8 +133,7 @@ class RetryPolicy:
 
     def __attrs_post_init__(self) -> None:
         errors = _validate(self)
-        if errors:
-            raise RequestValidationError(errors)
+        raise_if_any(errors)
 
     @classmethod
     def never(cls) -> RetryPolicy:
