@@ -6,27 +6,17 @@ imported only when a client has to be built), and parameter checks.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final, TypeVar
 from urllib.parse import urlsplit
 
-from botocore.exceptions import (
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    NoRegionError,
-    ReadTimeoutError,
-)
+from botocore.exceptions import NoRegionError
 
-from .errors import (
-    ConfigurationError,
-    FieldError,
-    TransportError,
-    service_error_from_client_error,
-)
+from ._translate import translated
+from ._validation import is_finite_number
+from ._validation import shown as _shown
+from .errors import ConfigurationError, FieldError
 
 if TYPE_CHECKING:
     import boto3
@@ -43,12 +33,6 @@ MAX_VISIBILITY_TIMEOUT: Final = 43_200
 _QUEUE_HOST: Final = re.compile(
     r"(?:sqs\.(?P<a>[a-z0-9-]+)|(?P<b>[a-z0-9-]+)\.queue)\.amazonaws\.com(?:\.cn)?",
     re.ASCII,
-)
-_TRANSPORT_ERRORS: Final = (
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    ReadTimeoutError,
 )
 
 
@@ -87,14 +71,8 @@ def make_sqs_client(
 
 def call(operation_name: str, thunk: Callable[[], _T]) -> _T:
     """Run one SQS call, turning botocore's errors into rekoface's."""
-    try:
+    with translated(f"SQS {operation_name}"):
         return thunk()
-    except ClientError as err:
-        raise service_error_from_client_error(err) from err
-    except _TRANSPORT_ERRORS as err:
-        raise TransportError(
-            f"SQS {operation_name} got no answer: {err}", operation_name=operation_name
-        ) from err
 
 
 # -- parameter checks shared by the poller and the worker -------------------------------
@@ -106,8 +84,8 @@ def check_seconds(errors: list[FieldError], path: str, value: object, *, zero: b
     if isinstance(value, bool) or not isinstance(value, int | float):
         errors.append(FieldError(path, f"must be a number, not {type(value).__name__}", rule))
         return False
-    if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
-        errors.append(FieldError(path, f"{value!r} is out of range", f"finite, {rule}"))
+    if not is_finite_number(value) or value < 0 or (value == 0 and not zero):
+        errors.append(FieldError(path, f"{_shown(value)} is out of range", f"finite, {rule}"))
         return False
     return True
 

@@ -14,7 +14,7 @@ from ._constraints import CONSTRAINTS
 from .errors import FieldError, RequestValidationError
 
 
-def _shown(value: object) -> str:
+def shown(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -61,9 +61,20 @@ def check_string(errors: list[FieldError], path: str, value: object) -> None:
         return
     compiled = rule.compiled
     if compiled is not None and compiled.fullmatch(value) is None:
-        errors.append(FieldError(path, f"{_shown(value)} does not match", f"{rule.pattern}"))
+        errors.append(FieldError(path, f"{shown(value)} does not match", f"{rule.pattern}"))
     if rule.enum is not None and value not in rule.enum:
-        errors.append(FieldError(path, f"{_shown(value)} is not allowed", rule.describe()))
+        errors.append(FieldError(path, f"{shown(value)} is not allowed", rule.describe()))
+
+
+def is_finite_number(value: object) -> bool:
+    """An `int` or `float` (never `bool`) that a float can hold: finite, and not so huge
+    that converting it raises `OverflowError` (``math.isfinite(10**400)`` does)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, float):
+        return math.isfinite(value)
+    # An int compares with a float exactly, without converting: no OverflowError.
+    return isinstance(value, int) and -sys.float_info.max <= value <= sys.float_info.max
 
 
 def check_number(errors: list[FieldError], path: str, value: object) -> None:
@@ -74,8 +85,8 @@ def check_number(errors: list[FieldError], path: str, value: object) -> None:
             FieldError(path, f"must be a number, not {type(value).__name__}", "int or float")
         )
         return
-    if not math.isfinite(value):
-        errors.append(FieldError(path, f"{value!r} is not a finite number", "finite"))
+    if not is_finite_number(value):
+        errors.append(FieldError(path, f"{shown(value)} is not a finite number", "finite"))
         return
     low_ok = rule.min is None or value >= rule.min
     high_ok = rule.max is None or value <= rule.max

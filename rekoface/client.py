@@ -12,23 +12,13 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from botocore.exceptions import (
-    ClientError,
-    HTTPClientError,
-    NoCredentialsError,
-    NoRegionError,
-    PartialCredentialsError,
-)
-from botocore.exceptions import ConnectionError as BotocoreConnectionError
-
+from ._translate import translated
 from ._validation import check_number, check_string, raise_if_any
 from .errors import (
     ConfigurationError,
     FieldError,
     JobFailedError,
     RequestValidationError,
-    TransportError,
-    service_error_from_client_error,
 )
 
 if TYPE_CHECKING:
@@ -48,15 +38,6 @@ __all__ = ["FaceSearchClient"]
 logger = logging.getLogger("rekoface")
 
 _T = TypeVar("_T")
-
-_CREDENTIALS_HINT = (
-    "no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
-    "AWS_SECRET_ACCESS_KEY, or run `aws configure` / `aws sso login`"
-)
-_REGION_HINT = (
-    "no AWS region: pass region_name=, or set AWS_REGION / AWS_DEFAULT_REGION, "
-    "or `region` in your AWS profile"
-)
 
 
 class FaceSearchClient:
@@ -168,7 +149,9 @@ class FaceSearchClient:
             logger.debug(
                 "StartFaceSearch %s collection=%s", request.video.uri, request.collection_id
             )
-        response = self._call("StartFaceSearch", self._client.start_face_search, params)
+        response = self._call(
+            "StartFaceSearch", self._client.start_face_search, params, client_request_token=token
+        )
         job = job_type(response["JobId"], token, request)
         logger.info("started face search job %s", job.job_id)
         return job
@@ -326,19 +309,17 @@ class FaceSearchClient:
 
     # -- the one place boto3 is called ----------------------------------------------
 
-    def _call(self, operation: str, method: Callable[..., _T], params: Mapping[str, Any]) -> _T:
+    def _call(
+        self,
+        operation: str,
+        method: Callable[..., _T],
+        params: Mapping[str, Any],
+        *,
+        client_request_token: str | None = None,
+    ) -> _T:
         """Call `method(**params)` under the retry policy, mapping failures to typed errors."""
-        try:
+        with translated(operation, client_request_token=client_request_token):
             return self.retry.call(lambda: method(**params), operation_name=operation)
-        except ClientError as err:
-            raise service_error_from_client_error(err) from err
-        except (BotocoreConnectionError, HTTPClientError) as err:
-            raise TransportError(
-                f"{operation}: no answer from the service ({type(err).__name__}: {err})",
-                operation_name=operation,
-            ) from err
-        except (NoCredentialsError, PartialCredentialsError) as err:
-            raise ConfigurationError(_CREDENTIALS_HINT) from err
 
 
 def job_id_of(job: FaceSearchJob | str) -> str:
@@ -415,15 +396,17 @@ def _build_client(
     no_retries = Config(retries={"mode": "standard", "total_max_attempts": 1})
     merged = no_retries if config is None else config.merge(no_retries)
     try:
-        if session is not None:
-            return session.client(  # pyright: ignore[reportUnknownMemberType]
+        with translated("create a Rekognition client"):
+            if session is not None:
+                return session.client(  # pyright: ignore[reportUnknownMemberType]
+                    "rekognition",
+                    region_name=region_name,
+                    endpoint_url=endpoint_url,
+                    config=merged,
+                )
+            return boto3.client(  # pyright: ignore[reportUnknownMemberType]
                 "rekognition", region_name=region_name, endpoint_url=endpoint_url, config=merged
             )
-        return boto3.client(  # pyright: ignore[reportUnknownMemberType]
-            "rekognition", region_name=region_name, endpoint_url=endpoint_url, config=merged
-        )
-    except NoRegionError as err:
-        raise ConfigurationError(_REGION_HINT) from err
     except ValueError as err:
         raise ConfigurationError(
             f"cannot build a Rekognition client: {err} "

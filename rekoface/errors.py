@@ -13,9 +13,10 @@ RekoFaceError                          base of everything the library raises
 │   └── VideoTooLargeError
 ├── TransportError                     connection / read-timeout errors, after retries
 ├── NotificationError(ValueError)      a message that is not a completion notification
-├── JobNotCompleteError                results asked of a job still IN_PROGRESS
-├── JobFailedError                     job_id, status_message
-└── PollTimeoutError                   job_id, elapsed seconds
+└── JobError                           about one job: job_id
+    ├── JobNotCompleteError            results asked of a job still IN_PROGRESS
+    ├── JobFailedError                 status_message
+    └── PollTimeoutError               elapsed seconds
 ```
 
 A `ServiceError` is still a `botocore.exceptions.ClientError` with the same
@@ -42,6 +43,7 @@ __all__ = [
     "InvalidPaginationTokenError",
     "InvalidParameterError",
     "InvalidS3ObjectError",
+    "JobError",
     "JobFailedError",
     "JobNotCompleteError",
     "LimitExceededError",
@@ -62,7 +64,17 @@ __all__ = [
 
 
 class RekoFaceError(Exception):
-    """Base class of every exception rekoface raises."""
+    """Base class of every exception rekoface raises.
+
+    `client_request_token` is the ``ClientRequestToken`` of the start that failed, on
+    every error `FaceSearchClient.start` raises after choosing one (`None` elsewhere):
+    start again with that token to get the job the service may already have made.
+    """
+
+    client_request_token: str | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), self.args, self.__dict__ or None)
 
 
 class FieldError(NamedTuple):
@@ -96,7 +108,7 @@ class RequestValidationError(RekoFaceError, ValueError):
         return tuple(e.path for e in self.errors)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.errors,))
+        return (type(self), (self.errors,), self.__dict__)
 
 
 class ConfigurationError(RekoFaceError):
@@ -111,14 +123,24 @@ class TransportError(RekoFaceError):
         self.operation_name = operation_name
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (type(self), (str(self),), {"operation_name": self.operation_name}))
+        return (
+            _rebuild,
+            (type(self), (str(self),), {"operation_name": self.operation_name}),
+            self.__dict__,
+        )
 
 
 class NotificationError(RekoFaceError, ValueError):
     """A message is not a Rekognition completion notification; the text says why."""
 
 
-class JobNotCompleteError(RekoFaceError):
+class JobError(RekoFaceError):
+    """Something about one job stopped the call: `job_id` says which job."""
+
+    job_id: str
+
+
+class JobNotCompleteError(JobError):
     """Results were asked of a job that is still IN_PROGRESS."""
 
     def __init__(self, job_id: str, state: str = "IN_PROGRESS") -> None:
@@ -127,10 +149,10 @@ class JobNotCompleteError(RekoFaceError):
         self.state = state
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.job_id, self.state))
+        return (type(self), (self.job_id, self.state), self.__dict__)
 
 
-class JobFailedError(RekoFaceError):
+class JobFailedError(JobError):
     """The job ended FAILED; `status_message` is the service's explanation."""
 
     def __init__(self, job_id: str, status_message: str | None) -> None:
@@ -139,10 +161,10 @@ class JobFailedError(RekoFaceError):
         self.status_message = status_message
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.job_id, self.status_message))
+        return (type(self), (self.job_id, self.status_message), self.__dict__)
 
 
-class PollTimeoutError(RekoFaceError):
+class PollTimeoutError(JobError):
     """Waiting for a job took longer than its timeout; the job itself goes on."""
 
     def __init__(self, job_id: str, elapsed: float) -> None:
@@ -151,7 +173,7 @@ class PollTimeoutError(RekoFaceError):
         self.elapsed = elapsed
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.job_id, self.elapsed))
+        return (type(self), (self.job_id, self.elapsed), self.__dict__)
 
 
 class ServiceError(RekoFaceError, ClientError):
@@ -206,7 +228,7 @@ class ServiceError(RekoFaceError, ClientError):
         return is_transient_error(self.code, self.http_status_code)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.response, self.operation_name))
+        return (type(self), (self.response, self.operation_name), self.__dict__)
 
 
 class AccessDeniedError(ServiceError):
