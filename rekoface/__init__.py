@@ -19,6 +19,7 @@ from .errors import (
     InvalidPaginationTokenError,
     InvalidParameterError,
     InvalidS3ObjectError,
+    JobError,
     JobFailedError,
     JobNotCompleteError,
     LimitExceededError,
@@ -35,38 +36,63 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .client import FaceSearchClient
-    from .completions import Completion
-    from .models import FaceSearchJob, FaceSearchRequest, NotificationChannel, S3Video
-    from .notifications import CompletionNotification, NotificationStatus, parse_notification
-    from .pollers import BackoffPoller, Poller, SqsNotificationPoller
-    from .results import (
-        AgeRange,
-        Appearance,
-        BoundingBox,
-        Emotion,
-        EyeDirection,
-        Face,
-        FaceAttribute,
-        FaceDetail,
-        FaceMatch,
-        FaceSearchPage,
-        FaceSearchResults,
-        Gender,
-        ImageQuality,
-        JobState,
-        JobStatus,
-        Landmark,
-        PersonDetail,
-        PersonMatch,
-        Pose,
-        VideoMetadata,
+    from .client import (
+        FaceSearchClient as FaceSearchClient,
     )
-    from .retry import RetryPolicy
-    from .tokens import derive_client_request_token
+    from .completions import (
+        Completion as Completion,
+    )
+    from .models import (
+        FaceSearchJob as FaceSearchJob,
+        FaceSearchRequest as FaceSearchRequest,
+        NotificationChannel as NotificationChannel,
+        S3Video as S3Video,
+    )
+    from .notifications import (
+        CompletionNotification as CompletionNotification,
+        NotificationStatus as NotificationStatus,
+        parse_notification as parse_notification,
+    )
+    from .pollers import (
+        BackoffPoller as BackoffPoller,
+        Poller as Poller,
+        SqsNotificationPoller as SqsNotificationPoller,
+    )
+    from .results import (
+        AgeRange as AgeRange,
+        Appearance as Appearance,
+        BoundingBox as BoundingBox,
+        Emotion as Emotion,
+        EyeDirection as EyeDirection,
+        Face as Face,
+        FaceAttribute as FaceAttribute,
+        FaceDetail as FaceDetail,
+        FaceMatch as FaceMatch,
+        FaceSearchPage as FaceSearchPage,
+        FaceSearchResults as FaceSearchResults,
+        Gender as Gender,
+        ImageQuality as ImageQuality,
+        JobState as JobState,
+        JobStatus as JobStatus,
+        Landmark as Landmark,
+        PersonDetail as PersonDetail,
+        PersonMatch as PersonMatch,
+        Pose as Pose,
+        VideoMetadata as VideoMetadata,
+    )
+    from .retry import (
+        RetryPolicy as RetryPolicy,
+    )
+    from .tokens import (
+        derive_client_request_token as derive_client_request_token,
+    )
+
 
 __version__ = "0.1.0"
 
+#: The one table of lazily loaded public names and their modules. `__all__` and the
+#: ``TYPE_CHECKING`` imports above list the same names: tests/test_public_api.py holds
+#: all three equal (type checkers need static imports, so they cannot be generated).
 _LAZY: dict[str, str] = {
     "FaceSearchClient": "client",
     "Completion": "completions",
@@ -105,13 +131,15 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
+if not TYPE_CHECKING:  # pragma: no branch - hidden from type checkers, so a typo stays an error
+
+    def __getattr__(name: str) -> Any:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
 
 
 def __dir__() -> list[str]:
@@ -146,6 +174,7 @@ __all__ = [
     "InvalidPaginationTokenError",
     "InvalidParameterError",
     "InvalidS3ObjectError",
+    "JobError",
     "JobFailedError",
     "JobNotCompleteError",
     "JobState",

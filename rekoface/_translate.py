@@ -10,7 +10,7 @@ This module imports nothing of the package but `errors`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from typing import Final, TypeVar
 
@@ -52,7 +52,9 @@ TRANSPORT_ERRORS: Final = (BotocoreConnectionError, HTTPClientError)
 
 
 @contextmanager
-def translated(operation_name: str, *, client_request_token: str | None = None) -> Iterator[None]:
+def translated(
+    operation_name: str, *, client_request_token: str | None = None
+) -> Generator[None, None, None]:
     """Run the block, raising botocore's errors as rekoface's (the original chained).
 
     `operation_name` is the AWS operation (``StartFaceSearch``, ``ReceiveMessage``) or

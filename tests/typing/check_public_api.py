@@ -135,3 +135,21 @@ if TYPE_CHECKING:
             service: ServiceError = err
             del caught, service
         assert_type(rekoface.__version__, str)
+
+    def typos_and_wrong_types(client: FaceSearchClient) -> None:
+        # A misspelt public name is an error, not `Any` (the lazy __getattr__ is hidden).
+        from rekoface import FaceSerchClient  # type: ignore[attr-defined]
+
+        rekoface.BackofPoller()  # type: ignore[attr-defined]
+        BackoffPoller(initial_delay="5")  # type: ignore[arg-type]
+        rekoface.BackoffPoller(initial_delay="5")  # type: ignore[arg-type]
+        rekoface.FaceSearchClient(region_name=5)  # type: ignore[arg-type]
+        del FaceSerchClient
+
+    def job_errors(client: FaceSearchClient) -> None:
+        try:
+            client.wait("job-id")
+        except rekoface.JobError as err:
+            assert_type(err.job_id, str)
+        except rekoface.ServiceError as err:
+            assert_type(err.client_request_token, str | None)
