@@ -37,54 +37,54 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .client import (
-        FaceSearchClient as FaceSearchClient,
+        FaceSearchClient,
     )
     from .completions import (
-        Completion as Completion,
+        Completion,
     )
     from .models import (
-        FaceSearchJob as FaceSearchJob,
-        FaceSearchRequest as FaceSearchRequest,
-        NotificationChannel as NotificationChannel,
-        S3Video as S3Video,
+        FaceSearchJob,
+        FaceSearchRequest,
+        NotificationChannel,
+        S3Video,
     )
     from .notifications import (
-        CompletionNotification as CompletionNotification,
-        NotificationStatus as NotificationStatus,
-        parse_notification as parse_notification,
+        CompletionNotification,
+        NotificationStatus,
+        parse_notification,
     )
     from .pollers import (
-        BackoffPoller as BackoffPoller,
-        Poller as Poller,
-        SqsNotificationPoller as SqsNotificationPoller,
+        BackoffPoller,
+        Poller,
+        SqsNotificationPoller,
     )
     from .results import (
-        AgeRange as AgeRange,
-        Appearance as Appearance,
-        BoundingBox as BoundingBox,
-        Emotion as Emotion,
-        EyeDirection as EyeDirection,
-        Face as Face,
-        FaceAttribute as FaceAttribute,
-        FaceDetail as FaceDetail,
-        FaceMatch as FaceMatch,
-        FaceSearchPage as FaceSearchPage,
-        FaceSearchResults as FaceSearchResults,
-        Gender as Gender,
-        ImageQuality as ImageQuality,
-        JobState as JobState,
-        JobStatus as JobStatus,
-        Landmark as Landmark,
-        PersonDetail as PersonDetail,
-        PersonMatch as PersonMatch,
-        Pose as Pose,
-        VideoMetadata as VideoMetadata,
+        AgeRange,
+        Appearance,
+        BoundingBox,
+        Emotion,
+        EyeDirection,
+        Face,
+        FaceAttribute,
+        FaceDetail,
+        FaceMatch,
+        FaceSearchPage,
+        FaceSearchResults,
+        Gender,
+        ImageQuality,
+        JobState,
+        JobStatus,
+        Landmark,
+        PersonDetail,
+        PersonMatch,
+        Pose,
+        VideoMetadata,
     )
     from .retry import (
-        RetryPolicy as RetryPolicy,
+        RetryPolicy,
     )
     from .tokens import (
-        derive_client_request_token as derive_client_request_token,
+        derive_client_request_token,
     )
 
 

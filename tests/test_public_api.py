@@ -25,8 +25,7 @@ def _type_checking_imports() -> dict[str, str]:
             for statement in node.body:
                 assert isinstance(statement, ast.ImportFrom), ast.unparse(statement)
                 for alias in statement.names:
-                    # `X as X`: an explicit re-export that mypy and pyright honour.
-                    assert alias.asname == alias.name, ast.unparse(statement)
+                    assert alias.asname is None, ast.unparse(statement)
                     found[alias.name] = str(statement.module)
     return found
 
