@@ -42,13 +42,27 @@ def _fast_check(path: str) -> Callable[[str], bool]:
 _PASSES: dict[str, Callable[[str], bool]] = {path: _fast_check(path) for path in CONSTRAINTS}
 
 
+def _is_unicode(value: str) -> bool:
+    """Whether `value` encodes as UTF-8 (a lone surrogate such as ``"\\udcff"`` does not)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_string(errors: list[FieldError], path: str, value: object) -> None:
     """`value` must be a `str` within the length bounds and pattern of `path`'s rule."""
-    if type(value) is str and _PASSES[path](value):
+    if type(value) is str and _PASSES[path](value) and (value.isascii() or _is_unicode(value)):
         return
     rule = CONSTRAINTS[path]
     if not isinstance(value, str):
         errors.append(FieldError(path, f"must be a str, not {type(value).__name__}", "str"))
+        return
+    if not _is_unicode(value):
+        errors.append(
+            FieldError(path, "holds a lone surrogate, so it is not Unicode text", "UTF-8 text")
+        )
         return
     if rule.min is not None and len(value) < rule.min:
         problem = "must not be empty" if not value else f"is {len(value)} characters long"

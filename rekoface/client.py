@@ -1,25 +1,19 @@
 """`FaceSearchClient`: the facade that ties requests, tokens, retries, waiting and results.
 
-The logic a future asyncio facade needs (validation, tokens, error mapping, retry
-decisions, parsing) lives in plain functions in the other modules; this class only
-sequences boto3 calls.
+The facade only sequences boto3 calls; every decision (argument checks, token choice,
+request building, the retry default, status and page parsing) is a plain function in
+`rekoface._core`, which an asyncio facade reuses unchanged.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import _core
+from ._core import job_id_of
 from ._translate import translated
-from ._validation import check_number, check_string, raise_if_any
-from .errors import (
-    ConfigurationError,
-    FieldError,
-    JobFailedError,
-    RequestValidationError,
-)
 
 if TYPE_CHECKING:
     import boto3
@@ -33,7 +27,7 @@ if TYPE_CHECKING:
     from .results import FaceSearchResults, JobStatus
     from .retry import RetryPolicy
 
-__all__ = ["FaceSearchClient"]
+__all__ = ["FaceSearchClient", "job_id_of"]
 
 logger = logging.getLogger("rekoface")
 
@@ -62,26 +56,22 @@ class FaceSearchClient:
         retry: RetryPolicy | None = None,
         poller: Poller | None = None,
     ) -> None:
+        _core.check_client_arguments(
+            boto3_client=boto3_client,
+            boto3_session=boto3_session,
+            region_name=region_name,
+            endpoint_url=endpoint_url,
+            config=config,
+            retry=retry,
+            poller=poller,
+        )
         if boto3_client is not None:
-            given = [
-                name
-                for name, value in (
-                    ("boto3_session", boto3_session),
-                    ("region_name", region_name),
-                    ("endpoint_url", endpoint_url),
-                    ("config", config),
-                )
-                if value is not None
-            ]
-            if given:
-                raise ConfigurationError(
-                    f"pass either boto3_client or the settings to build one, not both "
-                    f"(also given: {', '.join(given)})"
-                )
             self._client = boto3_client
-            self._botocore_retries = _botocore_retries_on(boto3_client)
+            self._botocore_retries = _core.botocore_retries_on(boto3_client)
         else:
-            self._client = _build_client(boto3_session, region_name, endpoint_url, config)
+            self._client = _core.build_rekognition_client(
+                boto3_session, region_name, endpoint_url, config
+            )
             self._botocore_retries = False
         self._session = boto3_session
         self._retry = retry
@@ -100,9 +90,7 @@ class FaceSearchClient:
     def retry(self) -> RetryPolicy:
         """The retry policy in force (built on first use, so construction stays cheap)."""
         if self._retry is None:
-            from .retry import RetryPolicy
-
-            self._retry = RetryPolicy.never() if self._botocore_retries else RetryPolicy()
+            self._retry = _core.default_retry(self._botocore_retries)
         return self._retry
 
     # -- starting -----------------------------------------------------------------
@@ -117,44 +105,14 @@ class FaceSearchClient:
         a fresh random one. Retries of this call reuse it, so they never start a
         second job.
         """
-        request_type, job_type = _request_types()
-        derive, make_random = _token_makers()
-        given: object = request  # callers without type checking pass anything
-        if not isinstance(given, request_type):
-            raise RequestValidationError(
-                [
-                    FieldError(
-                        "request",
-                        f"must be a FaceSearchRequest, not {type(given).__name__}",
-                        "FaceSearchRequest",
-                    )
-                ]
-            )
-        if idempotency_key is not None:
-            if request.client_request_token is not None:
-                raise RequestValidationError(
-                    [
-                        FieldError(
-                            "idempotency_key",
-                            "cannot be combined with the request's client_request_token",
-                            "one of idempotency_key, client_request_token",
-                        )
-                    ]
-                )
-            token = derive(request, idempotency_key)
-        else:
-            token = request.client_request_token or make_random()
-        params = request.to_api(token)
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "StartFaceSearch %s collection=%s", request.video.uri, request.collection_id
-            )
+        call = _core.start_call(request, idempotency_key)
         response = self._call(
-            "StartFaceSearch", self._client.start_face_search, params, client_request_token=token
+            "StartFaceSearch",
+            self._client.start_face_search,
+            call.params,
+            client_request_token=call.token,
         )
-        job = job_type(response["JobId"], token, request)
-        logger.info("started face search job %s", job.job_id)
-        return job
+        return _core.new_job(response, call, request)
 
     # -- status and waiting -----------------------------------------------------------
 
@@ -164,9 +122,9 @@ class FaceSearchClient:
 
     def _status(self, job_id: str) -> JobStatus:
         response = self._call(
-            "GetFaceSearch", self._client.get_face_search, {"JobId": job_id, "MaxResults": 1}
+            "GetFaceSearch", self._client.get_face_search, _core.status_params(job_id)
         )
-        return _status_parser()(response, job_id)
+        return _core.parse_status(response, job_id)
 
     def wait(
         self,
@@ -181,21 +139,13 @@ class FaceSearchClient:
         (which overrides the poller's own) passes first. Throttled status calls are
         retried by the retry policy, not fatal.
         """
-        from .results import JobState
-
         job_id = job_id_of(job)
-        if timeout is not None:
-            errors: list[FieldError] = []
-            _check_positive(errors, "timeout", timeout)
-            raise_if_any(errors)
-        chosen = poller or self._poller or _default_poller()
+        _core.check_wait_timeout(timeout)
+        chosen = _core.pick_poller(poller, self._poller)
         bind = getattr(chosen, "bind_session", None)
         if callable(bind):
             bind(self._session, self._client.meta.region_name)
-        status = chosen.wait(job_id, self._status, timeout=timeout)
-        if status.state is JobState.FAILED:
-            raise JobFailedError(job_id, status.status_message)
-        return status
+        return _core.final_status(chosen.wait(job_id, self._status, timeout=timeout))
 
     # -- results --------------------------------------------------------------------
 
@@ -217,31 +167,16 @@ class FaceSearchClient:
         from .results import FaceSearchResults
 
         job_id = job_id_of(job)
-        errors: list[FieldError] = []
-        check_string(errors, "SortBy", sort_by)
-        if isinstance(page_size, bool) or not isinstance(page_size, int):
-            errors.append(
-                FieldError(
-                    "MaxResults",
-                    f"must be an int, not {type(page_size).__name__}",
-                    "int >= 1",
-                )
-            )
-        elif page_size < 1:
-            errors.append(FieldError("MaxResults", f"{page_size} is out of range", ">= 1"))
-        if next_token is not None:
-            check_string(errors, "NextToken", next_token)
-        if min_similarity is not None:
-            check_number(errors, "FaceMatchThreshold", min_similarity)
-            errors = [
-                e._replace(path="min_similarity") if e.path == "FaceMatchThreshold" else e
-                for e in errors
-            ]
-        raise_if_any(errors)
-        base: dict[str, Any] = {"JobId": job_id, "MaxResults": page_size, "SortBy": sort_by}
+        base = _core.results_params(
+            job_id,
+            sort_by=sort_by,
+            page_size=page_size,
+            next_token=next_token,
+            min_similarity=min_similarity,
+        )
 
         def fetch_page(token: str | None) -> Mapping[str, Any]:
-            params = base if token is None else {**base, "NextToken": token}
+            params = _core.page_params(base, token)
             return self._call("GetFaceSearch", self._client.get_face_search, params)
 
         return FaceSearchResults(
@@ -258,7 +193,15 @@ class FaceSearchClient:
         sort_by: str = "TIMESTAMP",
         page_size: int = 1000,
     ) -> FaceSearchResults:
-        """Start a face search, wait for it to end, and return its results."""
+        """Start a face search, wait for it to end, and return its results.
+
+        Every argument is checked before the job starts, so a bad `timeout` or
+        `page_size` never leaves a job running that nobody waits for.
+        """
+        _core.check_wait_timeout(timeout)
+        _core.results_params(
+            "0", sort_by=sort_by, page_size=page_size, next_token=None, min_similarity=None
+        )
         job = self.start(request, idempotency_key=idempotency_key)
         self.wait(job, poller=poller, timeout=timeout)
         return self.results(job, sort_by=sort_by, page_size=page_size)
@@ -320,95 +263,3 @@ class FaceSearchClient:
         """Call `method(**params)` under the retry policy, mapping failures to typed errors."""
         with translated(operation, client_request_token=client_request_token):
             return self.retry.call(lambda: method(**params), operation_name=operation)
-
-
-def job_id_of(job: FaceSearchJob | str) -> str:
-    """The JobId of a `FaceSearchJob` or a job-id string, validated as the service does."""
-    job_id: object = job if isinstance(job, str) else getattr(job, "job_id", job)
-    errors: list[FieldError] = []
-    check_string(errors, "JobId", job_id)
-    raise_if_any(errors)
-    return str(job_id)
-
-
-# The names below load on first use, not with `import rekoface.client` (attrs and the
-# result models cost more to import than boto3's client); cached so a hot call does not
-# go through the import machinery each time.
-
-
-@functools.cache
-def _request_types() -> tuple[type[FaceSearchRequest], type[FaceSearchJob]]:
-    from .models import FaceSearchJob, FaceSearchRequest
-
-    return FaceSearchRequest, FaceSearchJob
-
-
-@functools.cache
-def _token_makers() -> tuple[Callable[[FaceSearchRequest, str], str], Callable[[], str]]:
-    from .tokens import derive_client_request_token, random_client_request_token
-
-    return derive_client_request_token, random_client_request_token
-
-
-@functools.cache
-def _status_parser() -> Callable[[Mapping[str, Any], str], JobStatus]:
-    from .results import parse_job_status
-
-    return parse_job_status
-
-
-def _check_positive(errors: list[FieldError], path: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        errors.append(FieldError(path, f"{value!r} is not a positive number", "> 0"))
-
-
-def _default_poller() -> Poller:
-    from .pollers import BackoffPoller
-
-    return BackoffPoller()
-
-
-def _botocore_retries_on(client: Any) -> bool:
-    """Whether a boto3 client retries on its own (so rekoface should not, by default)."""
-    retries: Mapping[str, Any] = (
-        getattr(getattr(client.meta, "config", None), "retries", None) or {}
-    )
-    total = retries.get("total_max_attempts")
-    if total is not None:
-        return int(total) > 1
-    legacy = retries.get("max_attempts")
-    if legacy is not None:
-        return int(legacy) > 0
-    return True  # botocore's defaults (legacy or standard mode) retry
-
-
-def _build_client(
-    session: boto3.Session | None,
-    region_name: str | None,
-    endpoint_url: str | None,
-    config: Config | None,
-) -> RekognitionClient:
-    """A Rekognition client with botocore's retries off, or a `ConfigurationError`."""
-    import boto3
-    from botocore.config import Config
-
-    # botocore's own retries, off: rekoface's `RetryPolicy` is the one retry layer.
-    no_retries = Config(retries={"mode": "standard", "total_max_attempts": 1})
-    merged = no_retries if config is None else config.merge(no_retries)
-    try:
-        with translated("create a Rekognition client"):
-            if session is not None:
-                return session.client(  # pyright: ignore[reportUnknownMemberType]
-                    "rekognition",
-                    region_name=region_name,
-                    endpoint_url=endpoint_url,
-                    config=merged,
-                )
-            return boto3.client(  # pyright: ignore[reportUnknownMemberType]
-                "rekognition", region_name=region_name, endpoint_url=endpoint_url, config=merged
-            )
-    except ValueError as err:
-        raise ConfigurationError(
-            f"cannot build a Rekognition client: {err} "
-            "(check endpoint_url: it needs a scheme and host, e.g. http://127.0.0.1:5000)"
-        ) from err

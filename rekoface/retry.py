@@ -16,7 +16,6 @@ This module imports nothing of the package but `rekoface.errors`.
 from __future__ import annotations
 
 import logging
-import math
 import random as _random
 import time
 from collections.abc import Callable, Mapping
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 import attrs
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
-from ._validation import raise_if_any
+from ._validation import is_finite_number, raise_if_any, shown
 from .errors import (
     FieldError,
     is_transient_error,
@@ -357,8 +356,8 @@ def _validate(policy: RetryPolicy) -> list[FieldError]:
             if not _is_number(value):
                 fail(name, f"{value!r} is not a number", rule)
                 valid = False
-            elif not math.isfinite(value) or value < 0:
-                fail(name, f"{value!r} is negative or not finite", rule)
+            elif not is_finite_number(value) or value < 0:
+                fail(name, f"{shown(value)} is negative or not finite", rule)
                 valid = False
         base, cap = getattr(policy, base_name), getattr(policy, cap_name)
         if valid and base > cap:
@@ -371,8 +370,8 @@ def _validate(policy: RetryPolicy) -> list[FieldError]:
             continue
         if not _is_number(value):
             fail(name, f"{value!r} is not a number", rule)
-        elif not math.isfinite(value) or value <= 0:
-            fail(name, f"{value!r} is not positive and finite", rule)
+        elif not is_finite_number(value) or value <= 0:
+            fail(name, f"{shown(value)} is not positive and finite", rule)
 
     flag: object = policy.retry_limit_exceeded
     if not isinstance(flag, bool):

@@ -48,14 +48,26 @@ def derive_client_request_token(request: FaceSearchRequest, idempotency_key: str
                 "FaceSearchRequest",
             )
         )
+    key_bytes = b""
     if not isinstance(idempotency_key, str) or not idempotency_key:
         errors.append(FieldError("idempotency_key", "must be a non-empty str", "str, length >= 1"))
+    else:
+        try:
+            key_bytes = idempotency_key.encode("utf-8")
+        except UnicodeEncodeError:
+            errors.append(
+                FieldError(
+                    "idempotency_key",
+                    "holds a lone surrogate, so it is not Unicode text",
+                    "str encodable as UTF-8",
+                )
+            )
     raise_if_any(errors)
     canonical = _canonical(request)
     digest = hashlib.sha256(_DOMAIN)
     digest.update(canonical)
     digest.update(b"\x00")
-    digest.update(idempotency_key.encode("utf-8"))
+    digest.update(key_bytes)
     return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode("ascii")
 
 

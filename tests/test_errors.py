@@ -141,3 +141,21 @@ def test_tree_shape() -> None:
     assert issubclass(errors.NotificationError, ValueError)
     assert str(PollTimeoutError("j", 3.0)) == "job j still IN_PROGRESS after 3.0s of waiting"
     assert JobFailedError("j", None).status_message is None
+
+
+def test_job_errors_share_a_base_with_the_job_id() -> None:
+    from rekoface import JobError
+
+    raised = [
+        rekoface.JobFailedError("job-1", "bad video"),
+        rekoface.JobNotCompleteError("job-2"),
+        rekoface.PollTimeoutError("job-3", 12.5),
+    ]
+    for err, job_id in zip(raised, ("job-1", "job-2", "job-3"), strict=True):
+        assert isinstance(err, JobError)
+        assert isinstance(err, rekoface.RekoFaceError)
+        assert err.job_id == job_id
+        copy = pickle.loads(pickle.dumps(err))
+        assert type(copy) is type(err)
+        assert copy.job_id == job_id
+    assert not issubclass(rekoface.ServiceError, JobError)
