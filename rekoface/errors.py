@@ -29,6 +29,7 @@ This module imports nothing else of the package.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, ClassVar, Final, NamedTuple
 
@@ -59,6 +60,7 @@ __all__ = [
     "VideoTooLargeError",
     "error_class_for_code",
     "is_transient_error",
+    "is_transient_exception",
     "service_error_from_client_error",
 ]
 
@@ -297,36 +299,11 @@ class InvalidPaginationTokenError(ServiceError):
     error_code = "InvalidPaginationTokenException"
 
 
-# The code sets below copy botocore 1.44's standard retry mode; tests/test_retry.py holds
-# them against the botocore that is installed, so an update that changes them fails loudly.
-
-#: ``ThrottledRetryableChecker._THROTTLED_ERROR_CODES``, less ``LimitExceededException``.
-THROTTLING_ERROR_CODES: Final = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "TransactionInProgressException",
-        "RequestLimitExceeded",
-        "BandwidthLimitExceeded",
-        "RequestThrottled",
-        "SlowDown",
-        "PriorRequestNotComplete",
-        "EC2ThrottledException",
-    }
-)
-#: ``TransientRetryableChecker._TRANSIENT_ERROR_CODES`` plus ``InternalServerError``
-#: (which Rekognition returns at HTTP 500, so botocore retries it by status).
-TRANSIENT_ERROR_CODES: Final = frozenset(
-    {"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete", "InternalServerError"}
-)
-#: ``TransientRetryableChecker._TRANSIENT_STATUS_CODES``.
-TRANSIENT_STATUS_CODES: Final = frozenset({500, 502, 503, 504})
-#: ``ThrottlingStatusCodeChecker._THROTTLING_STATUS_CODES``: only for error codes that
-#: Rekognition's model does not list (a modeled code decides on its own).
+#: Too many concurrent jobs: botocore's standard mode retries it as throttling, but it
+#: clears only as jobs finish, so rekoface retries it only on an opt-in slow schedule.
+LIMIT_EXCEEDED_CODE: Final = "LimitExceededException"
+#: HTTP 429 counts as throttling only for codes Rekognition's model does not list (a
+#: modeled code has its own meaning); botocore before 1.36 did not retry 429 at all.
 THROTTLING_STATUS_CODES: Final = frozenset({429})
 
 _BY_CODE: Final[Mapping[str, type[ServiceError]]] = {
@@ -356,16 +333,57 @@ def error_class_for_code(code: str) -> type[ServiceError]:
 def is_transient_error(code: str, http_status_code: int | None) -> bool:
     """Whether botocore's standard retry mode retries an error with this code and status.
 
-    HTTP 429 counts only for codes the Rekognition model does not list (a modeled code
-    has its own meaning). ``LimitExceededException`` is not transient here: it clears
-    only as jobs finish.
+    Asks botocore's own standard-mode checkers (``botocore/retries/standard.py``), so a
+    botocore update that changes what is transient changes it here too. Two deliberate
+    differences: ``LimitExceededException`` is not transient (it clears only as jobs
+    finish), and ``InternalServerError`` is transient whatever its status (Rekognition
+    sends it at HTTP 500, which botocore retries by status). HTTP 429 counts only for
+    codes the Rekognition model does not list.
     """
-    return (
-        code in THROTTLING_ERROR_CODES
-        or code in TRANSIENT_ERROR_CODES
-        or http_status_code in TRANSIENT_STATUS_CODES
-        or (http_status_code in THROTTLING_STATUS_CODES and code not in _BY_CODE)
+    if code == LIMIT_EXCEEDED_CODE:
+        return False
+    if code == "InternalServerError":
+        return True
+    if http_status_code in THROTTLING_STATUS_CODES and code not in _BY_CODE:
+        return True
+    context, checkers = _standard_context(code, http_status_code), _standard_checkers()
+    return any(checker.is_retryable(context) for checker in checkers)
+
+
+def is_transient_exception(exc: BaseException) -> bool:
+    """Whether botocore's standard mode retries `exc` when no answer came (connection,
+    read timeout, SSL, proxy, closed connection, a cut-short response stream)."""
+    from botocore.retries.standard import RetryContext
+
+    context = RetryContext(1, caught_exception=exc)  # type: ignore[arg-type]
+    return bool(_standard_checkers()[1].is_retryable(context))
+
+
+class _Status:
+    """The one part of an HTTP response botocore's checkers read."""
+
+    __slots__ = ("status_code",)
+
+    def __init__(self, status_code: int) -> None:
+        self.status_code = status_code
+
+
+def _standard_context(code: str, http_status_code: int | None) -> Any:
+    from botocore.retries.standard import RetryContext
+
+    return RetryContext(
+        1,
+        parsed_response={"Error": {"Code": code}},
+        http_response=None if http_status_code is None else _Status(http_status_code),
     )
+
+
+@functools.cache
+def _standard_checkers() -> tuple[Any, Any]:
+    """botocore's throttling and transient checkers (imported on the first failure only)."""
+    from botocore.retries import standard
+
+    return standard.ThrottledRetryableChecker(), standard.TransientRetryableChecker()
 
 
 def service_error_from_client_error(err: ClientError) -> ServiceError:

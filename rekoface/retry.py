@@ -1,10 +1,15 @@
 """`RetryPolicy`: retry transient AWS errors with full-jitter exponential backoff.
 
-What counts as transient follows botocore's ``standard`` retry mode
-(``botocore/retries/standard.py``), so one rekoface layer can replace botocore's
-own retries without changing what is retried. The one deliberate difference:
-``LimitExceededException`` (too many concurrent jobs; it clears only as jobs
-finish) is retried only when the policy opts in, on a separate schedule of minutes.
+Built from the parts others already maintain: what counts as transient is asked of
+botocore's ``standard`` retry-mode checkers (`rekoface.errors.is_transient_error`), so
+one rekoface layer can replace botocore's own retries without changing what is
+retried; the capped exponential is tenacity's ``wait_exponential`` and the attempt
+budget its ``stop_after_attempt``; tenacity's ``Retrying`` drives the attempts (its
+``AsyncRetrying`` takes the same decision). The deadline is checked here, on the
+injected clock: tenacity's ``stop_before_delay`` reads tenacity's own clock. The one
+deliberate difference from botocore: ``LimitExceededException`` (too many concurrent
+jobs; it clears only as jobs finish) is retried only when the policy opts in, on a
+separate schedule of minutes.
 
 The happy path is a plain ``try``: no tenacity object, closure or import happens
 unless the first attempt fails with a retryable error, so ``import rekoface`` and a
@@ -22,12 +27,14 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import attrs
-from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+from botocore.exceptions import ClientError
 
 from ._validation import is_finite_number, raise_if_any, shown
 from .errors import (
+    LIMIT_EXCEEDED_CODE,
     FieldError,
     is_transient_error,
+    is_transient_exception,
 )
 
 if TYPE_CHECKING:
@@ -39,21 +46,12 @@ T = TypeVar("T")
 
 logger = logging.getLogger("rekoface")
 
-# The error-code and status sets live in `errors` (ServiceError.retryable reads them too).
-
-#: ``TransientRetryableChecker._TRANSIENT_EXCEPTION_CLS``: connection errors (connect
-#: timeout, endpoint unreachable, proxy, SSL) and HTTP client errors (read timeout,
-#: connection closed, response streaming).
-TRANSIENT_EXCEPTION_TYPES: Final = (ConnectionError, HTTPClientError)
-#: Too many concurrent jobs: retried only on the opt-in slow schedule.
-LIMIT_EXCEEDED_CODE: Final = "LimitExceededException"
+# What is transient is decided in `errors` (ServiceError.retryable asks the same).
 
 # Classification results.
 _NOT_RETRYABLE: Final = 0
 _FAST: Final = 1
 _LIMIT: Final = 2
-# 2.0 ** 1024 overflows; any delay cap is reached long before this exponent.
-_MAX_EXPONENT: Final = 1000
 
 
 def _classify(exc: BaseException) -> int:
@@ -63,9 +61,7 @@ def _classify(exc: BaseException) -> int:
         if code == LIMIT_EXCEEDED_CODE:
             return _LIMIT
         return _FAST if is_transient_error(code, status) else _NOT_RETRYABLE
-    if isinstance(exc, TRANSIENT_EXCEPTION_TYPES):
-        return _FAST
-    return _NOT_RETRYABLE
+    return _FAST if is_transient_exception(exc) else _NOT_RETRYABLE
 
 
 def _get(document: object, key: str) -> object:
@@ -295,11 +291,12 @@ class _CallState:
             deadline, deadline_name = policy.deadline, "deadline"
             origin = self._fast_origin
             self._detail = ""
-        if count >= limit:
+        if _stop_after(limit, count):
             self._delay = 0.0
             self._stop_reason = f"{limit_name}={limit} reached"
             return
-        delay = policy.random() * min(cap, base * 2.0 ** min(count - 1, _MAX_EXPONENT))
+        # AWS's full jitter: a uniform share of tenacity's capped exponential.
+        delay = policy.random() * _capped_exponential(base, cap, count)
         self._delay = delay
         if deadline is not None and now + delay > origin + deadline:
             self._stop_reason = (
@@ -312,6 +309,35 @@ class _CallState:
                 # A job-slot wait ends this run of fast failures: the next starts afresh.
                 self._fast_failures = 0
                 self._fast_origin = now + delay
+
+
+class _Attempt:
+    """The one field of tenacity's `RetryCallState` its strategies read: the attempt number.
+
+    Each budget (fast, job slots) counts its own attempts, and the fast one starts
+    afresh after a job-slot wait, so the strategies are asked with that count rather
+    than tenacity's running total.
+    """
+
+    __slots__ = ("attempt_number",)
+
+    def __init__(self, attempt_number: int) -> None:
+        self.attempt_number = attempt_number
+
+
+def _capped_exponential(base: float, cap: float, failures: int) -> float:
+    """``min(cap, base * 2 ** (failures - 1))``, by tenacity (which guards the overflow)."""
+    import tenacity
+
+    wait = tenacity.wait_exponential(multiplier=base, max=cap, exp_base=2)
+    return float(wait(cast("RetryCallState", _Attempt(failures))))
+
+
+def _stop_after(limit: int, failures: int) -> bool:
+    """Whether `failures` attempts have used a budget of `limit`, by tenacity."""
+    import tenacity
+
+    return bool(tenacity.stop_after_attempt(limit)(cast("RetryCallState", _Attempt(failures))))
 
 
 def _failure(retry_state: RetryCallState) -> BaseException:
