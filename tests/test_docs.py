@@ -35,6 +35,7 @@ ends on its own; the rest of the block runs and is checked as usual.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import inspect
 import io
@@ -44,8 +45,9 @@ import re
 import sys
 import time
 import tokenize
+import types
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,7 +108,7 @@ FOREVER_BY_TEXT = {"README.md": "for done in client.completions(queue_url):"}
 
 PRINTS = re.compile(r"#\s*prints:\s?(?P<expected>.*)$")
 #: A comment that is one bare value (``# 8``, ``# ResourceNotFoundException``).
-BARE_VALUE = re.compile(r"#\s*(?P<value>\S+)\s*$")
+BARE_VALUE = re.compile(r"#\s*(?!noqa|type:)(?P<value>\S+)\s*$")
 
 #: Virtual time never runs past this: a block that waits longer is stuck (or forever).
 VIRTUAL_LIMIT = 2 * 3600.0
@@ -190,10 +192,11 @@ class DocsWorld:
     problems: list[str] = field(default_factory=list)
     #: Page lines of the run-forever statements that were stopped.
     stopped: list[int] = field(default_factory=list)
+    #: Called after each sleep: lets the page's fake service move on.
+    on_time_passing: Callable[[], None] = field(default=lambda: None)
 
     def __post_init__(self) -> None:
         self.time.on_sleep = self._slept
-        self.on_time_passing: Any = lambda: None
         self.namespace.update(
             __docs_print__=self._print,
             __docs_nothing_raised__=self._nothing_raised,
@@ -277,7 +280,7 @@ def _stop_when_out_of_time(tree: ast.Module, block: Block) -> None:
     )
 
 
-def instrument(block: Block, world: DocsWorld) -> Any:
+def instrument(block: Block, world: DocsWorld) -> types.CodeType:
     """The block compiled with its checks, with the page's own line numbers."""
     tree = ast.parse(block.code)
     ast.increment_lineno(tree, block.line)
@@ -511,7 +514,7 @@ def test_the_readme_runs_and_only_its_worker_loop_is_stopped(page: str, world: D
     )
     assert world.stopped == [loop_line]
     event_message = json.loads(world.namespace["event"]["Records"][0]["Sns"]["Message"])
-    assert world.namespace["note"].job_id == event_message["JobId"]  # the line before it ran
+    assert world.namespace["note"].job_id == event_message["JobId"]  # the Lambda line ran
 
 
 def test_the_other_pages_have_no_examples_to_run() -> None:
@@ -648,9 +651,13 @@ def _constraint_rows() -> list[dict[str, str]]:
     return [dict(zip(names, _cells(row), strict=True)) for row in rows]
 
 
+@functools.cache
+def _rekognition_model() -> Any:
+    return botocore.session.get_session().get_service_model("rekognition")
+
+
 def _model_shape(operation: str, path: str) -> Any:
-    model = botocore.session.get_session().get_service_model("rekognition")
-    shape: Any = model.operation_model(operation).input_shape
+    shape: Any = _rekognition_model().operation_model(operation).input_shape
     for part in path.split("."):
         shape = shape.members[part]
     return shape
