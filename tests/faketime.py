@@ -10,17 +10,15 @@ class FakeTime:
     """A clock and a sleep to inject as ``clock=``/``sleep=``; thread-safe.
 
     The object itself is callable as the clock too, for code that takes ``clock=fake``.
-    ``on_sleep`` (if given) is called after each sleep, outside the lock, with the
-    seconds slept: to let a fake service's jobs progress as time passes, or to stop
-    code that would wait too long by raising from it.
+    Each hook of `on_sleep` runs after each sleep, outside the lock: to let a fake
+    service's jobs progress as time passes, or to stop code that would wait too long
+    by raising.
     """
 
-    def __init__(
-        self, now: float = 0.0, *, on_sleep: Callable[[float], None] | None = None
-    ) -> None:
+    def __init__(self, now: float = 0.0) -> None:
         self.now = now
         self.sleeps: list[float] = []
-        self.on_sleep = on_sleep
+        self.on_sleep: list[Callable[[], None]] = []
         self._lock = threading.Lock()
 
     def clock(self) -> float:
@@ -34,5 +32,5 @@ class FakeTime:
         with self._lock:
             self.sleeps.append(seconds)
             self.now += seconds
-        if self.on_sleep is not None:
-            self.on_sleep(seconds)
+        for hook in list(self.on_sleep):
+            hook()

@@ -196,7 +196,7 @@ class DocsWorld:
     on_time_passing: Callable[[], None] = field(default=lambda: None)
 
     def __post_init__(self) -> None:
-        self.time.on_sleep = self._slept
+        self.time.on_sleep.append(self._slept)
         self.namespace.update(
             __docs_print__=self._print,
             __docs_nothing_raised__=self._nothing_raised,
@@ -205,7 +205,7 @@ class DocsWorld:
             __docs_forever_ended__=self._forever_ended,
         )
 
-    def _slept(self, _seconds: float) -> None:
+    def _slept(self) -> None:
         if self.time.now > self.deadline:
             raise VirtualTimeExhausted
         self.on_time_passing()
