@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 
 class FakeTime:
     """A clock and a sleep to inject as ``clock=``/``sleep=``; thread-safe.
 
     The object itself is callable as the clock too, for code that takes ``clock=fake``.
+    Each hook of `on_sleep` runs after each sleep, outside the lock: to let a fake
+    service's jobs progress as time passes, or to stop code that would wait too long
+    by raising.
     """
 
     def __init__(self, now: float = 0.0) -> None:
         self.now = now
         self.sleeps: list[float] = []
+        self.on_sleep: list[Callable[[], None]] = []
         self._lock = threading.Lock()
 
     def clock(self) -> float:
@@ -27,3 +32,5 @@ class FakeTime:
         with self._lock:
             self.sleeps.append(seconds)
             self.now += seconds
+        for hook in list(self.on_sleep):
+            hook()
