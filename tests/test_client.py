@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import boto3
@@ -62,13 +63,15 @@ class TestStart:
         job = _client(canned, policy).start(REQUEST)
         [(operation, sent)] = canned.sent
         assert operation == "StartFaceSearch"
+        token = sent.pop("ClientRequestToken")
         assert sent == {
             "Video": {"S3Object": {"Bucket": "my-bucket", "Name": "lobby.mp4"}},
             "CollectionId": "employees",
             "FaceMatchThreshold": 90.0,
-            "ClientRequestToken": job.client_request_token,
         }
-        assert job == FaceSearchJob("job-0001", job.client_request_token, REQUEST)
+        # A fresh random token: 32 bytes, URL-safe base64, within the service's rule.
+        assert re.fullmatch(r"[A-Za-z0-9_-]{43}", token)
+        assert job == FaceSearchJob("job-0001", token, REQUEST)
 
     def test_two_starts_without_a_key_send_different_tokens(self, policy: RetryPolicy) -> None:
         canned = Canned().ok(STARTED).ok({"JobId": "job-0002"})
@@ -419,8 +422,10 @@ class TestWait:
 
         monkeypatch.setattr(BackoffPoller, "wait", wait)
         client = FaceSearchClient(fake.client())
-        fake.finish(client.start(REQUEST).job_id)
-        assert client.wait(client.start(REQUEST, idempotency_key="x")).state is not None
+        job = client.start(REQUEST)
+        fake.finish(job.job_id)
+        status = client.wait(job)
+        assert (status.job_id, status.state) == (job.job_id, JobState.SUCCEEDED)
         assert used == [BackoffPoller()]
 
 
