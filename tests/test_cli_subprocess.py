@@ -308,9 +308,9 @@ def test_a_timeout_exits_4_and_says_how_to_resume(
 # --------------------------------------------------------------------------- demo
 
 
-def test_demo_runs_with_an_empty_environment_in_well_under_5_seconds(tmp_path: Path) -> None:
+def test_demo_runs_with_an_empty_environment(tmp_path: Path) -> None:
+    # No wall-clock assertion: tests assert behaviour, timing belongs in benchmarks.
     bare = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path / "nohome")}
-    began = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "rekoface", "demo"],
         env=bare,
@@ -319,9 +319,7 @@ def test_demo_runs_with_an_empty_environment_in_well_under_5_seconds(tmp_path: P
         timeout=60,
         check=False,
     )
-    elapsed = time.monotonic() - began
     assert done.returncode == 0, done.stderr
-    assert elapsed < 5
     names = [line.split()[0] for line in done.stdout.splitlines()[1:]]
     assert names == ["alice", "bob", "carol", "alice", "erin"]
     assert "SUCCEEDED (15s, 4 polls)" in done.stderr
