@@ -7,16 +7,23 @@ the real command.
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
 import sys
+from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 from cli_support import CLI, Recording, faces
 
+from rekoface import FaceSearchClient
 from rekoface._cli.output import Column, fit, format_millis
 from rekoface._cli.progress import format_elapsed
+from rekoface.cli import main
 
 pytest_plugins = ("cli_fixtures",)
 pytestmark = pytest.mark.usefixtures("columns_100")
@@ -111,3 +118,100 @@ def test_format_millis(millis: int | None, text: str) -> None:
 )
 def test_format_elapsed(seconds: float, text: str) -> None:
     assert format_elapsed(seconds) == text
+
+
+# --------------------------------------------------------------------------- the service's items
+
+EVENTS = Path(__file__).parent / "events"
+
+
+def captured_pages() -> list[dict[str, Any]]:
+    """The three captured GetFaceSearch pages, in the shapes the service really sends.
+
+    A person who matched nobody comes without ``FaceMatches``, a detection may come
+    without ``Person``, and a face may carry empty ``Emotions`` and ``Landmarks``.
+    """
+    pages = [json.loads((EVENTS / f"get_face_search_page{n}.json").read_text()) for n in (1, 2, 3)]
+    stranger = pages[0]["Persons"][1]
+    del stranger["FaceMatches"]
+    face = pages[0]["Persons"][2]["Person"]["Face"]
+    face["Emotions"], face["Landmarks"] = [], []
+    del pages[2]["Persons"][0]["Person"]
+    return pages
+
+
+def run_stubbed(
+    pages: list[dict[str, Any]], capsys: pytest.CaptureFixture[str], *argv: str
+) -> tuple[int, str]:
+    """`rekoface results job-1 ARGV` with a real boto3 client answering `pages` in turn."""
+    client = boto3.client("rekognition", region_name="us-east-1")
+    stubber = Stubber(client)
+    for page in pages:
+        stubber.add_response("get_face_search", copy.deepcopy(page))
+    with stubber:
+        code = main(["results", "job-1", *argv], client_factory=lambda _: FaceSearchClient(client))
+        stubber.assert_no_pending_responses()
+    return code, capsys.readouterr().out
+
+
+def test_jsonl_and_json_write_the_service_items_unchanged(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pages = captured_pages()
+    items = [person for page in pages for person in page["Persons"]]
+    code, out = run_stubbed(pages, capsys, "--format", "jsonl")
+    assert code == 0
+    written = [json.loads(line) for line in out.splitlines()]
+    assert written == items
+    assert "FaceMatches" not in written[1]
+    assert "Person" not in written[5]
+    assert written[2]["Person"]["Face"]["Emotions"] == []
+    code, out = run_stubbed(captured_pages(), capsys, "--format", "json")
+    assert code == 0
+    assert json.loads(out) == {
+        "JobId": "job-1",
+        "VideoMetadata": pages[0]["VideoMetadata"],
+        "Persons": items,
+    }
+
+
+def test_min_similarity_keeps_the_service_items_with_only_their_kept_matches(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pages = captured_pages()
+    code, out = run_stubbed(pages, capsys, "--format", "jsonl", "--min-similarity", "90")
+    assert code == 0
+    first, _, third = pages[0]["Persons"]
+    fourth, fifth = pages[1]["Persons"]
+    (sixth,) = pages[2]["Persons"]
+    assert (
+        [json.loads(line) for line in out.splitlines()]
+        == [
+            {**first, "FaceMatches": first["FaceMatches"][:1]},  # 84.5 is dropped
+            third,
+            fourth,
+            {**fifth, "FaceMatches": fifth["FaceMatches"][:1]},  # 88.0 is dropped
+            sixth,  # the stranger (no FaceMatches at all) is left out
+        ]
+    )
+
+
+def test_tables_and_csv_read_the_same_items_through_the_models(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out = run_stubbed(captured_pages(), capsys, "--format", "csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(row["Timestamp"], row["PersonIndex"], row["Similarity"]) for row in rows] == [
+        ("0", "0", "99.99994659423828"),
+        ("0", "0", "84.5"),
+        ("200", "1", ""),
+        ("400", "0", "99.8"),
+        ("3000", "2", "91.25"),
+        ("3400", "0", "97.0"),
+        ("3400", "0", "88.0"),
+        ("3600", "", "93.5"),
+    ]
+    code, out = run_stubbed(captured_pages(), capsys)
+    assert code == 0
+    assert "\n0:00:00.200       1  (no match)\n" in out

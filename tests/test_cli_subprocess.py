@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -303,6 +304,71 @@ def test_a_timeout_exits_4_and_says_how_to_resume(
     line = one_line(done)
     assert line.startswith("rekoface wait: error: job job-1 still IN_PROGRESS after ")
     assert line.endswith(f"the job goes on. Resume with: rekoface --endpoint-url {url} wait job-1")
+
+
+# --------------------------------------------------------------------------- closed streams
+
+
+def rekoface_with(
+    environment: dict[str, str], shell_redirect: str, *argv: str
+) -> subprocess.CompletedProcess[str]:
+    """The command with a POSIX shell redirection, such as ``2>&-`` (close stderr)."""
+    line = " ".join(shlex.quote(word) for word in (sys.executable, "-m", "rekoface", *argv))
+    return subprocess.run(
+        ["/bin/sh", "-c", f"exec {line} {shell_redirect}"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_with_stderr_closed_usage_errors_exit_2(tmp_path: Path) -> None:
+    e = env(tmp_path)
+    start = ("start", "s3://my-bucket/k.mp4", "--collection", "staff")
+    assert rekoface_with(e, "2>&-", *start, "--sns-topic", "arn:x").returncode == 2
+    assert rekoface_with(e, "2>&-", *start, "--format", "xml").returncode == 2
+
+
+def test_with_stdout_closed_the_exit_is_2_with_one_line(tmp_path: Path) -> None:
+    done = rekoface_with(env(tmp_path), ">&-", "demo")
+    assert done.returncode == 2
+    assert one_line(done) == (
+        "rekoface demo: error: stdout is closed, so the output (a JobId, the matches) "
+        "would be lost; send it to a file or /dev/null instead"
+    )
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_exits_1_with_one_line(tmp_path: Path) -> None:
+    done = rekoface_with(env(tmp_path), "> /dev/full", "-q", "demo")
+    assert done.returncode == 1
+    assert one_line(done) == (
+        "rekoface demo: error: cannot write to stdout: [Errno 28] No space left on device"
+    )
+
+
+def test_an_endpoint_password_never_shows(canned: tuple[str, type[Canned]], tmp_path: Path) -> None:
+    url, handler = canned
+    handler.answer = (200, {"JobStatus": "IN_PROGRESS"})
+    secret = url.replace("http://", "http://user:s3cret@")
+    done = rekoface(
+        env(tmp_path),
+        "-v",
+        "--endpoint-url",
+        secret,
+        "wait",
+        "job-1",
+        "--timeout",
+        "0.01",
+        check=4,
+    )
+    assert "s3cret" not in done.stderr
+    masked = url.replace("http://", "http://user:***@")
+    assert done.stderr.splitlines()[-1].endswith(
+        f"Resume with: rekoface --endpoint-url '{masked}' wait job-1"
+    )
 
 
 # --------------------------------------------------------------------------- demo
