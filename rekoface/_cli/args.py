@@ -29,8 +29,10 @@ DEFAULT_PAGE_SIZE = 1000
 EXIT_CODES_HELP = """\
 exit codes:
   0    success
-  1    service or transport error (the AWS error code and request id are shown)
-  2    usage, validation or configuration error (bad option, field, credentials, profile)
+  1    service or transport error (the AWS error code and request id are shown),
+       or stdout could not be written
+  2    usage, validation or configuration error (bad option, field, credentials,
+       profile, or stdout closed)
   3    the job FAILED
   4    the job has not finished: wait timed out, or results asked of a running job
   130  interrupted (Ctrl-C); the command that resumes is shown

@@ -3,8 +3,8 @@
 | exit | meaning |
 | --- | --- |
 | 0 | success |
-| 1 | service or transport error (code and request id shown) |
-| 2 | usage, validation or configuration error (what to fix is named) |
+| 1 | service or transport error (code and request id shown), or stdout not writable |
+| 2 | usage, validation or configuration error (what to fix is named), or stdout closed |
 | 3 | the job FAILED |
 | 4 | the job has not finished (wait timed out, or results of a running job) |
 | 130 | interrupted; the command that resumes is shown |
