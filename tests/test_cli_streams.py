@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import errno
 import io
+import socket
 import sys
 
 import pytest
 from cli_support import CLI, one_line_error
 
-from rekoface._cli.streams import mask_passwords
+from rekoface._cli.streams import MessageStream, Stdout, mask_passwords
 from rekoface.cli import main
 
 pytest_plugins = ("cli_fixtures",)
@@ -134,16 +135,19 @@ def test_a_password_in_the_endpoint_is_masked_in_errors_logs_and_tracebacks(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    closed_port = "http://user:s3cret@127.0.0.1:9"  # discard: nothing listens
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    closed_port = f"http://user:s3cret@127.0.0.1:{port}"
     assert main(["--endpoint-url", closed_port, "status", "job-1"]) == 1
     line = capsys.readouterr().err
     assert "s3cret" not in line
-    assert 'Could not connect to the endpoint URL: "http://user:***@127.0.0.1:9/"' in line
+    assert f'to the endpoint URL: "http://user:***@127.0.0.1:{port}/"' in line
     assert main(["-vv", "--endpoint-url", closed_port, "status", "job-1"]) == 1
     err = capsys.readouterr().err
     assert "Traceback" in err
     assert "s3cret" not in err
-    assert "user:***@127.0.0.1:9" in err
+    assert f"user:***@127.0.0.1:{port}" in err
 
 
 @pytest.mark.parametrize(
@@ -159,3 +163,27 @@ def test_a_password_in_the_endpoint_is_masked_in_errors_logs_and_tracebacks(
 )
 def test_mask_passwords(text: str, masked: str) -> None:
     assert mask_passwords(text) == masked
+
+
+def test_a_pipe_closed_at_the_last_flush_still_ends_quietly(
+    cli: CLI, done: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class ClosedAtFlush(io.StringIO):
+        def flush(self) -> None:
+            raise BrokenPipeError
+
+    monkeypatch.setattr(sys, "stdout", ClosedAtFlush())
+    run = cli("status", done)
+    assert run.code == 1
+    assert run.err == ""
+
+
+def test_closed_files_are_not_terminals_and_swallow_messages() -> None:
+    closed = io.StringIO()
+    closed.close()
+    assert not Stdout(closed).isatty()
+    messages = MessageStream(closed)
+    assert not messages.isatty()
+    assert messages.write("lost") == 4
+    messages.flush()
+    assert not MessageStream(None).isatty()

@@ -3,7 +3,8 @@
 start -> status -> wait -> results (and search, appearances) run against a real
 ``python -m moto.server`` on 127.0.0.1; the demo runs with an empty environment. Exit
 codes moto cannot provoke (service error, failed job, timeout) come from a tiny
-HTTP server in this process that answers with canned Rekognition JSON.
+HTTP server in this process that answers with canned Rekognition JSON. Closed and
+failing streams come from a POSIX shell's redirections (``2>&-``, ``>&-``, ``>/dev/full``).
 """
 
 from __future__ import annotations
@@ -309,6 +310,9 @@ def test_a_timeout_exits_4_and_says_how_to_resume(
 # --------------------------------------------------------------------------- closed streams
 
 
+posix_shell = pytest.mark.skipif(not Path("/bin/sh").exists(), reason="needs a POSIX shell")
+
+
 def rekoface_with(
     environment: dict[str, str], shell_redirect: str, *argv: str
 ) -> subprocess.CompletedProcess[str]:
@@ -324,6 +328,7 @@ def rekoface_with(
     )
 
 
+@posix_shell
 def test_with_stderr_closed_usage_errors_exit_2(tmp_path: Path) -> None:
     e = env(tmp_path)
     start = ("start", "s3://my-bucket/k.mp4", "--collection", "staff")
@@ -331,6 +336,7 @@ def test_with_stderr_closed_usage_errors_exit_2(tmp_path: Path) -> None:
     assert rekoface_with(e, "2>&-", *start, "--format", "xml").returncode == 2
 
 
+@posix_shell
 def test_with_stdout_closed_the_exit_is_2_with_one_line(tmp_path: Path) -> None:
     done = rekoface_with(env(tmp_path), ">&-", "demo")
     assert done.returncode == 2
@@ -340,6 +346,7 @@ def test_with_stdout_closed_the_exit_is_2_with_one_line(tmp_path: Path) -> None:
     )
 
 
+@posix_shell
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_a_full_disk_exits_1_with_one_line(tmp_path: Path) -> None:
     done = rekoface_with(env(tmp_path), "> /dev/full", "-q", "demo")
