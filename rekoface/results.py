@@ -677,6 +677,38 @@ class FaceSearchResults:
             raise _invalid("max_gap_ms", f"{max_gap_ms!r} is not a number >= 0", ">= 0")
         return _fold_appearances(self, max_gap_ms)
 
+    def _raw_pages(self) -> Iterator[tuple[list[Mapping[str, Any]], str | None]]:
+        """Each page's ``Persons`` items as the service sent them, and the token after it.
+
+        For writers that must pass the service's items on unchanged (the CLI's JSON
+        formats): no model is built and no key is added or dropped. Pages are checked as
+        in `pages()`. With `min_similarity`, persons left with no face match are skipped,
+        and a person that keeps only some is a shallow copy of its dict with just those
+        ``FaceMatches``.
+        """
+        token = self._next_token
+        threshold = self._min_similarity
+        while True:
+            response, _ = self._fetch(token)
+            token = response.get("NextToken") or None
+            persons: list[Mapping[str, Any]] = list(response.get("Persons") or ())
+            del response
+            if threshold is not None:
+                kept_persons: list[Mapping[str, Any]] = []
+                for raw in persons:
+                    face_matches = raw.get("FaceMatches") or ()
+                    kept = [fm for fm in face_matches if fm["Similarity"] >= threshold]
+                    if len(kept) == len(face_matches):
+                        if kept:
+                            kept_persons.append(raw)
+                    elif kept:
+                        kept_persons.append({**raw, "FaceMatches": kept})
+                persons = kept_persons
+            yield persons, token
+            del persons
+            if token is None:
+                return
+
 
 def _filtered(persons: Iterable[Mapping[str, Any]], threshold: float) -> Iterator[PersonMatch]:
     for raw in persons:

@@ -3,7 +3,8 @@
 start -> status -> wait -> results (and search, appearances) run against a real
 ``python -m moto.server`` on 127.0.0.1; the demo runs with an empty environment. Exit
 codes moto cannot provoke (service error, failed job, timeout) come from a tiny
-HTTP server in this process that answers with canned Rekognition JSON.
+HTTP server in this process that answers with canned Rekognition JSON. Closed and
+failing streams come from a POSIX shell's redirections (``2>&-``, ``>&-``, ``>/dev/full``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import csv
 import io
 import json
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -305,12 +307,83 @@ def test_a_timeout_exits_4_and_says_how_to_resume(
     assert line.endswith(f"the job goes on. Resume with: rekoface --endpoint-url {url} wait job-1")
 
 
+# --------------------------------------------------------------------------- closed streams
+
+
+posix_shell = pytest.mark.skipif(not Path("/bin/sh").exists(), reason="needs a POSIX shell")
+
+
+def rekoface_with(
+    environment: dict[str, str], shell_redirect: str, *argv: str
+) -> subprocess.CompletedProcess[str]:
+    """The command with a POSIX shell redirection, such as ``2>&-`` (close stderr)."""
+    line = " ".join(shlex.quote(word) for word in (sys.executable, "-m", "rekoface", *argv))
+    return subprocess.run(
+        ["/bin/sh", "-c", f"exec {line} {shell_redirect}"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@posix_shell
+def test_with_stderr_closed_usage_errors_exit_2(tmp_path: Path) -> None:
+    e = env(tmp_path)
+    start = ("start", "s3://my-bucket/k.mp4", "--collection", "staff")
+    assert rekoface_with(e, "2>&-", *start, "--sns-topic", "arn:x").returncode == 2
+    assert rekoface_with(e, "2>&-", *start, "--format", "xml").returncode == 2
+
+
+@posix_shell
+def test_with_stdout_closed_the_exit_is_2_with_one_line(tmp_path: Path) -> None:
+    done = rekoface_with(env(tmp_path), ">&-", "demo")
+    assert done.returncode == 2
+    assert one_line(done) == (
+        "rekoface demo: error: stdout is closed, so the output (a JobId, the matches) "
+        "would be lost; send it to a file or /dev/null instead"
+    )
+
+
+@posix_shell
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_exits_1_with_one_line(tmp_path: Path) -> None:
+    done = rekoface_with(env(tmp_path), "> /dev/full", "-q", "demo")
+    assert done.returncode == 1
+    assert one_line(done) == (
+        "rekoface demo: error: cannot write to stdout: [Errno 28] No space left on device"
+    )
+
+
+def test_an_endpoint_password_never_shows(canned: tuple[str, type[Canned]], tmp_path: Path) -> None:
+    url, handler = canned
+    handler.answer = (200, {"JobStatus": "IN_PROGRESS"})
+    secret = url.replace("http://", "http://user:s3cret@")
+    done = rekoface(
+        env(tmp_path),
+        "-v",
+        "--endpoint-url",
+        secret,
+        "wait",
+        "job-1",
+        "--timeout",
+        "0.01",
+        check=4,
+    )
+    assert "s3cret" not in done.stderr
+    masked = url.replace("http://", "http://user:***@")
+    assert done.stderr.splitlines()[-1].endswith(
+        f"Resume with: rekoface --endpoint-url '{masked}' wait job-1"
+    )
+
+
 # --------------------------------------------------------------------------- demo
 
 
-def test_demo_runs_with_an_empty_environment_in_well_under_5_seconds(tmp_path: Path) -> None:
+def test_demo_runs_with_an_empty_environment(tmp_path: Path) -> None:
+    # No wall-clock assertion: tests assert behaviour, timing belongs in benchmarks.
     bare = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path / "nohome")}
-    began = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "rekoface", "demo"],
         env=bare,
@@ -319,9 +392,7 @@ def test_demo_runs_with_an_empty_environment_in_well_under_5_seconds(tmp_path: P
         timeout=60,
         check=False,
     )
-    elapsed = time.monotonic() - began
     assert done.returncode == 0, done.stderr
-    assert elapsed < 5
     names = [line.split()[0] for line in done.stdout.splitlines()[1:]]
     assert names == ["alice", "bob", "carol", "alice", "erin"]
     assert "SUCCEEDED (15s, 4 polls)" in done.stderr

@@ -9,20 +9,30 @@ main parser's value alone and one that is given wins.
 from __future__ import annotations
 
 import argparse
-from typing import Any, NoReturn
+import contextlib
+import sys
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from rekoface import __version__
 
-__all__ = ["EXIT_CODES_HELP", "FORMATS", "build_parser"]
+from .streams import mask_passwords
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
+
+__all__ = ["DEFAULT_PAGE_SIZE", "EXIT_CODES_HELP", "FORMATS", "build_parser"]
 
 FORMATS = ("table", "jsonl", "json", "csv")
 PROG = "rekoface"
+DEFAULT_PAGE_SIZE = 1000
 
 EXIT_CODES_HELP = """\
 exit codes:
   0    success
-  1    service or transport error (the AWS error code and request id are shown)
-  2    usage, validation or configuration error (bad option, field, credentials, profile)
+  1    service or transport error (the AWS error code and request id are shown),
+       or stdout could not be written
+  2    usage, validation or configuration error (bad option, field, credentials,
+       profile, or stdout closed)
   3    the job FAILED
   4    the job has not finished: wait timed out, or results asked of a running job
   130  interrupted (Ctrl-C); the command that resumes is shown
@@ -30,10 +40,20 @@ exit codes:
 
 
 class Parser(argparse.ArgumentParser):
-    """An argparse parser whose usage errors are one line on stderr (exit code 2)."""
+    """An argparse parser whose usage errors are one line on stderr (exit code 2).
+
+    Its messages never fail and never show a URL's password: with stderr or stdout
+    closed, help, version and usage errors still exit with their codes (Python 3.10's
+    argparse would raise `AttributeError` writing to a closed stream).
+    """
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        if message:
+            with contextlib.suppress(AttributeError, OSError, ValueError):
+                (file or sys.stderr).write(mask_passwords(message))
 
 
 def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -127,7 +147,11 @@ def _add_results_options(parser: argparse.ArgumentParser) -> None:
         help="keep face matches with at least this similarity (0-100)",
     )
     parser.add_argument(
-        "--page-size", type=int, default=1000, metavar="N", help="matches per GetFaceSearch page"
+        "--page-size",
+        type=int,
+        default=DEFAULT_PAGE_SIZE,
+        metavar="N",
+        help="matches per GetFaceSearch page",
     )
 
 

@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Final
 
 from rekoface.errors import FieldError, PollTimeoutError, RequestValidationError
 
-from .context import CommandError, Context, UsageError
+from .args import DEFAULT_PAGE_SIZE
+from .context import CommandError, Context, UsageError, exact_number
 from .output import MatchWriter, write_appearances, write_job, write_status
 from .progress import Progress, ProgressPoller
+from .streams import OutputError
 
 if TYPE_CHECKING:
     from rekoface.models import FaceSearchRequest, S3Video
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["COMMANDS", "build_request"]
 
+EXIT_OUTPUT: Final = 1
 EXIT_INTERRUPTED: Final = 130
 EXIT_NOT_FINISHED: Final = 4
 
@@ -87,10 +90,10 @@ def _poller(ctx: Context, progress: Progress) -> Poller:
 
 def _wait(ctx: Context, job_id: str, progress: Progress, *, then: str = "") -> JobStatus:
     """Wait with progress; a timeout or Ctrl-C names the command that resumes."""
-    words = ["wait", job_id]
+    options = []
     if ctx.args.queue_url is not None:
-        words += ["--queue-url", ctx.args.queue_url]
-    resume = ctx.command_line(*words) + then
+        options.append(("--queue-url", ctx.args.queue_url))
+    resume = ctx.command_line("wait", job_id, options) + then
     try:
         return ctx.client().wait(job_id, poller=_poller(ctx, progress), timeout=ctx.args.timeout)
     except KeyboardInterrupt:
@@ -105,38 +108,49 @@ def _wait(ctx: Context, job_id: str, progress: Progress, *, then: str = "") -> J
         ) from err
 
 
-def _results_words(ctx: Context, job_id: str) -> list[str]:
+def _results_options(ctx: Context) -> list[tuple[str, str]]:
+    """The options of this run that `results` needs to go on, each value exact.
+
+    A float is written so that it reads back as the same float: ``:g`` would turn
+    ``99.999951`` into ``100``, and the resumed run would drop matches.
+    """
     args = ctx.args
-    words = ["results", job_id]
+    options: list[tuple[str, str]] = []
     if args.sort_by != "TIMESTAMP":
-        words += ["--sort-by", args.sort_by]
+        options.append(("--sort-by", args.sort_by))
     if args.min_similarity is not None:
-        words += ["--min-similarity", f"{args.min_similarity:g}"]
-    if args.page_size != 1000:
-        words += ["--page-size", str(args.page_size)]
+        options.append(("--min-similarity", exact_number(args.min_similarity)))
+    if args.page_size != DEFAULT_PAGE_SIZE:
+        options.append(("--page-size", str(args.page_size)))
     if ctx.fmt != "table":
-        words += ["--format", ctx.fmt]
-    return words
+        options.append(("--format", ctx.fmt))
+    return options
 
 
 def _stream(ctx: Context, results: FaceSearchResults, token: str | None) -> int:
-    """Write the matches page by page; Ctrl-C names the page token that resumes."""
+    """Write the matches page by page; Ctrl-C or a failed write names the token that resumes.
+
+    JSON formats get the service's ``Persons`` items unchanged; tables and CSV read them
+    through the result models.
+    """
     writer = MatchWriter(ctx.stdout, ctx.fmt, results.job_id)
     resume = token
     try:
-        for page in results.pages():
-            writer.page(page)
-            resume = page.next_token
+        # The raw pages: a private method kept for the CLI's JSON formats.
+        for persons, next_token in results._raw_pages():
+            writer.page(persons, results.video_metadata)
+            resume = next_token
         writer.close()
-    except KeyboardInterrupt:
-        words = _results_words(ctx, results.job_id)
+    except (KeyboardInterrupt, OutputError) as err:
+        options = _results_options(ctx)
         if resume is not None:
-            words += ["--next-token", resume]
-        raise CommandError(
-            EXIT_INTERRUPTED,
-            f"interrupted; resume with: {ctx.command_line(*words)}",
-            traceback=False,
-        ) from None
+            options.append(("--next-token", resume))
+        line = ctx.command_line("results", results.job_id, options)
+        if isinstance(err, KeyboardInterrupt):
+            raise CommandError(
+                EXIT_INTERRUPTED, f"interrupted; resume with: {line}", traceback=False
+            ) from None
+        raise CommandError(EXIT_OUTPUT, f"error: {err}; resume with: {line}") from err
     return 0
 
 
@@ -186,7 +200,7 @@ def cmd_search(ctx: Context) -> int:
     except KeyboardInterrupt:
         raise _start_interrupted() from None
     progress.message(f"started job {job.job_id}")
-    then = " && " + ctx.command_line(*_results_words(ctx, job.job_id))
+    then = " && " + ctx.command_line("results", job.job_id, _results_options(ctx))
     _wait(ctx, job.job_id, progress, then=then)
     results = client.results(
         job, sort_by=args.sort_by, page_size=args.page_size, min_similarity=args.min_similarity

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Final, TextIO
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 import attrs
@@ -15,6 +15,7 @@ from rekoface.errors import ConfigurationError, RequestValidationError
 
 from .args import PROG
 from .progress import Progress
+from .streams import TextSink, mask_passwords
 
 if TYPE_CHECKING:
     import boto3
@@ -31,6 +32,8 @@ __all__ = [
     "Context",
     "UsageError",
     "default_client_factory",
+    "exact_number",
+    "resume_words",
     "session_for",
     "sqs_endpoint",
 ]
@@ -125,8 +128,8 @@ class Context:
     """One run of the command."""
 
     args: argparse.Namespace
-    stdout: TextIO
-    stderr: TextIO
+    stdout: TextSink
+    stderr: TextSink
     client_factory: ClientFactory
     sleep: Callable[[float], None]
     clock: Callable[[], float]
@@ -158,15 +161,42 @@ class Context:
         """The stderr progress reporter (silent with ``--quiet``)."""
         return Progress(self.stderr, clock=clock or self.clock, enabled=not self.args.quiet)
 
-    def command_line(self, *words: str) -> str:
-        """A ``rekoface`` command line with this run's connection options."""
-        options = self.options
-        line = [PROG]
-        for flag, value in (
-            ("--region", options.region),
-            ("--profile", options.profile),
-            ("--endpoint-url", options.endpoint_url),
-        ):
-            if value is not None:
-                line += [flag, value]
-        return shlex.join([*line, *words])
+    def command_line(
+        self, command: str, positional: str, options: Sequence[tuple[str, str]] = ()
+    ) -> str:
+        """The ``rekoface`` command line that resumes: this run's connection options, then
+        `command` with `positional` and `options` (flag, value), each value exactly as it
+        parses back; passwords in URLs are masked."""
+        connection = self.options
+        globals_ = [
+            (flag, value)
+            for flag, value in (
+                ("--region", connection.region),
+                ("--profile", connection.profile),
+                ("--endpoint-url", connection.endpoint_url),
+            )
+            if value is not None
+        ]
+        words = [PROG, *resume_words(globals_), command]
+        if positional.startswith("-"):  # `--` keeps it from reading as an option
+            words += [*resume_words(options), "--", positional]
+        else:
+            words += [positional, *resume_words(options)]
+        return shlex.join([mask_passwords(word) for word in words])
+
+
+def exact_number(value: float) -> str:
+    """The shortest text that reads back as exactly `value`: ``50`` for 50.0, else `repr`
+    (``99.999951``; ``:g`` would print ``100``)."""
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+def resume_words(options: Sequence[tuple[str, str]]) -> list[str]:
+    """``--flag value`` words; ``--flag=value`` when the value starts with ``-`` (argparse
+    would take ``--min-similarity -1e-05`` for two options)."""
+    words: list[str] = []
+    for flag, value in options:
+        words += [f"{flag}={value}"] if value.startswith("-") else [flag, value]
+    return words

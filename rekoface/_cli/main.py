@@ -3,8 +3,8 @@
 | exit | meaning |
 | --- | --- |
 | 0 | success |
-| 1 | service or transport error (code and request id shown) |
-| 2 | usage, validation or configuration error (what to fix is named) |
+| 1 | service or transport error (code and request id shown), or stdout not writable |
+| 2 | usage, validation or configuration error (what to fix is named), or stdout closed |
 | 3 | the job FAILED |
 | 4 | the job has not finished (wait timed out, or results of a running job) |
 | 130 | interrupted; the command that resumes is shown |
@@ -18,7 +18,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from typing import Final, TextIO
+from typing import Final
 
 from rekoface.errors import (
     ConfigurationError,
@@ -43,6 +43,7 @@ from .context import (
     UsageError,
     default_client_factory,
 )
+from .streams import MessageStream, OutputError, Stdout, TextSink
 
 __all__ = [
     "EXIT_FAILED",
@@ -118,7 +119,14 @@ def main(
         args = parser.parse_args(argv)
     except SystemExit as done:  # --help, --version, usage errors (already printed)
         return done.code if isinstance(done.code, int) else EXIT_USAGE
-    stdout, stderr = sys.stdout, sys.stderr
+    stderr = MessageStream(sys.stderr)
+    if sys.stdout is None:  # closed before the start (`>&-`): refuse before doing anything
+        stderr.write(
+            f"{PROG} {args.command}: error: stdout is closed, so the output (a JobId, the "
+            "matches) would be lost; send it to a file or /dev/null instead\n"
+        )
+        return EXIT_USAGE
+    stdout = Stdout(sys.stdout)
     context = Context(
         args=args,
         stdout=stdout,
@@ -131,7 +139,9 @@ def main(
     level = logger.level
     handler = _log_handler(args.verbose, stderr)
     try:
-        return COMMANDS[args.command](context)
+        exit_code = COMMANDS[args.command](context)
+        stdout.flush()  # a write that fails must fail here, not silently at exit
+        return exit_code
     except BaseException as err:  # every failure becomes one line and a code
         code, line = _describe(err, args.command)
         if code is None:
@@ -152,7 +162,7 @@ def main(
             logger.setLevel(level)
 
 
-def _log_handler(verbose: int, stream: TextIO) -> logging.Handler | None:
+def _log_handler(verbose: int, stream: TextSink) -> logging.Handler | None:
     if not verbose:
         return None
     handler: logging.Handler = logging.StreamHandler(stream)
@@ -184,7 +194,8 @@ def _service_line(err: ServiceError) -> str:
 
 
 def _silence_stdout() -> None:
-    """The reader went away (``| head``): keep Python from failing to flush stdout at exit."""
+    """stdout cannot take more (the reader went away, or a write failed): keep Python
+    from failing again as it flushes stdout at exit."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -198,6 +209,8 @@ def _describe(err: BaseException, command: str) -> tuple[int | None, str | None]
 
     prefix = f"{PROG} {command}: error: "
     if isinstance(err, CommandError):
+        if isinstance(err.__cause__, OutputError):
+            _silence_stdout()
         return err.code, f"{PROG} {command}: {err}"
     if isinstance(err, KeyboardInterrupt):
         return EXIT_INTERRUPTED, f"{PROG} {command}: interrupted"
@@ -225,6 +238,9 @@ def _describe(err: BaseException, command: str) -> tuple[int | None, str | None]
     if isinstance(err, BrokenPipeError):
         _silence_stdout()
         return EXIT_SERVICE, None
+    if isinstance(err, OutputError):
+        _silence_stdout()
+        return EXIT_SERVICE, prefix + str(err)
     if isinstance(err, RekoFaceError):
         return EXIT_SERVICE, prefix + str(err)
     if isinstance(err, Exception):

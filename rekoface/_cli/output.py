@@ -1,27 +1,29 @@
 """What the command writes on stdout: tables, JSON Lines, JSON and CSV.
 
-JSON output uses the API's own names and shapes (``JobId``, ``Persons`` items as
-``GetFaceSearch`` returns them), so AWS's documentation describes it. Match writers
-stream: every format writes and flushes each page as it arrives and never holds more
-than one page (``json`` writes one document incrementally). Tables are laid out once
-for the terminal's width (``COLUMNS``, else the terminal, else 80), so streamed rows
-line up; piped, they stay plain aligned text.
+JSON output uses the API's own names and shapes, so AWS's documentation describes
+it; the ``Persons`` items are the very dicts ``GetFaceSearch`` returned, written
+unchanged (no key added, none dropped), and only tables and CSV are made from the
+result models. Match writers stream: every format writes and flushes each page as it
+arrives and never holds more than one page (``json`` writes one document
+incrementally). Tables are laid out once for the terminal's width (``COLUMNS``, else
+the terminal, else 80), so streamed rows line up; piped, they stay plain aligned text.
 """
 
 from __future__ import annotations
 
 import csv
-import enum
 import json
 import shutil
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TextIO, cast
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .streams import TextSink
+
 if TYPE_CHECKING:
     from rekoface.models import FaceSearchJob, S3Video
-    from rekoface.results import Appearance, FaceSearchPage, JobStatus, PersonMatch, VideoMetadata
+    from rekoface.results import Appearance, JobStatus, PersonMatch, VideoMetadata
 
 __all__ = [
     "Column",
@@ -126,7 +128,7 @@ def _cell(text: str, width: int, align: str) -> str:
 class Table:
     """Rows laid out once for a width, written as they come."""
 
-    def __init__(self, out: TextIO, columns: Sequence[Column], width: int) -> None:
+    def __init__(self, out: TextSink, columns: Sequence[Column], width: int) -> None:
         self._out = out
         self._columns = columns
         self._layout = fit(columns, width)
@@ -159,30 +161,12 @@ def _pascal(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
 
 
-def to_api(value: object) -> Any:
-    """An attrs result model as the API's JSON: PascalCase keys, `None` and `()` left out."""
-    cls = type(value)
-    if attrs.has(cls):
-        out: dict[str, Any] = {}
-        for field in attrs.fields(cls):
-            item = getattr(value, field.name)
-            if item is None or item == ():
-                continue
-            out[_pascal(field.name)] = to_api(item)
-        return out
-    if isinstance(value, tuple | list):
-        return [to_api(item) for item in cast("Sequence[object]", value)]
-    if isinstance(value, enum.Enum):
-        return value.value
-    return value
-
-
-def person_match_to_api(match: PersonMatch) -> dict[str, Any]:
-    """One ``Persons`` item as ``GetFaceSearch`` returns it."""
+def metadata_to_api(metadata: VideoMetadata) -> dict[str, Any]:
+    """The video's metadata with the API's names (fields the service left out, left out)."""
     return {
-        "Timestamp": match.timestamp,
-        "Person": to_api(match.person),
-        "FaceMatches": [to_api(fm) for fm in match.face_matches],
+        _pascal(field.name): value
+        for field in attrs.fields(type(metadata))
+        if (value := getattr(metadata, field.name)) is not None
     }
 
 
@@ -203,7 +187,7 @@ def status_to_api(status: JobStatus) -> dict[str, Any]:
     if status.video is not None:
         out["Video"] = _video_to_api(status.video)
     if status.video_metadata is not None:
-        out["VideoMetadata"] = to_api(status.video_metadata)
+        out["VideoMetadata"] = metadata_to_api(status.video_metadata)
     return out
 
 
@@ -227,7 +211,7 @@ def _json_document(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
 
 
-def _csv_writer(out: TextIO) -> Any:
+def _csv_writer(out: TextSink) -> Any:
     return csv.writer(out, lineterminator="\n")
 
 
@@ -238,7 +222,7 @@ def _text(value: object) -> str:
 # --------------------------------------------------------------------------- start
 
 
-def write_job(out: TextIO, fmt: str, job: FaceSearchJob) -> None:
+def write_job(out: TextSink, fmt: str, job: FaceSearchJob) -> None:
     """A started job: the JobId alone (table), or JobId and ClientRequestToken."""
     record = {"JobId": job.job_id, "ClientRequestToken": job.client_request_token}
     if fmt == "table":
@@ -270,7 +254,7 @@ def _metadata_summary(metadata: VideoMetadata) -> str:
     return ", ".join(parts)
 
 
-def write_status(out: TextIO, fmt: str, status: JobStatus) -> None:
+def write_status(out: TextSink, fmt: str, status: JobStatus) -> None:
     """A job's status: ``Key  value`` lines (table), or the API's fields."""
     if fmt == "jsonl":
         out.write(_json_line(status_to_api(status)))
@@ -326,9 +310,13 @@ def _match_rows(match: PersonMatch) -> Iterable[tuple[str, str, str, str, str]]:
 
 
 class MatchWriter:
-    """Writes person matches page by page, flushing each page (never all at once)."""
+    """Writes person matches page by page, flushing each page (never all at once).
 
-    def __init__(self, out: TextIO, fmt: str, job_id: str, *, width: int | None = None) -> None:
+    A page is the service's ``Persons`` items: JSON formats write them as they are,
+    tables and CSV read them through the result models.
+    """
+
+    def __init__(self, out: TextSink, fmt: str, job_id: str, *, width: int | None = None) -> None:
         self._out = out
         self._fmt = fmt
         self._job_id = job_id
@@ -349,18 +337,30 @@ class MatchWriter:
         elif self._fmt == "json":
             head: dict[str, Any] = {"JobId": self._job_id}
             if metadata is not None:
-                head["VideoMetadata"] = to_api(metadata)
+                head["VideoMetadata"] = metadata_to_api(metadata)
             opening = json.dumps(head, ensure_ascii=False)[:-1]
             self._out.write(f'{opening}, "Persons": [')
 
-    def page(self, page: FaceSearchPage) -> None:
-        """Write one page's matches and flush."""
+    def page(
+        self, persons: Sequence[Mapping[str, Any]], video_metadata: VideoMetadata | None
+    ) -> None:
+        """Write one page's ``Persons`` items and flush (`video_metadata`: the job's)."""
         if not self._started:
-            self._start(page.video_metadata)
-        self._write(page.matches)
+            self._start(video_metadata)
+        if self._fmt == "jsonl":
+            self._out.write("".join(_json_line(person) for person in persons))
+        elif self._fmt == "json":
+            for person in persons:
+                separator = "\n" if self._first else ",\n"
+                self._first = False
+                self._out.write(separator + json.dumps(person, ensure_ascii=False))
+        else:
+            from rekoface.results import parse_person_match
+
+            self._write_rows([parse_person_match(person) for person in persons])
         self._out.flush()
 
-    def _write(self, matches: Sequence[PersonMatch]) -> None:
+    def _write_rows(self, matches: Sequence[PersonMatch]) -> None:
         if self._table is not None:
             self._table.rows(row for match in matches for row in _match_rows(match))
         elif self._csv is not None:
@@ -379,15 +379,6 @@ class MatchWriter:
                             fm.similarity,
                         ]
                     )
-        elif self._fmt == "jsonl":
-            self._out.write("".join(_json_line(person_match_to_api(m)) for m in matches))
-        else:
-            for match in matches:
-                separator = "\n" if self._first else ",\n"
-                self._first = False
-                self._out.write(
-                    separator + json.dumps(person_match_to_api(match), ensure_ascii=False)
-                )
 
     def close(self) -> None:
         """Finish the output (the JSON document's end; a table's header if nothing came)."""
@@ -420,7 +411,7 @@ _APPEARANCE_CSV = (
 
 
 def write_appearances(
-    out: TextIO,
+    out: TextSink,
     fmt: str,
     job_id: str,
     appearances: Sequence[Appearance],

@@ -12,9 +12,10 @@ state, so logs and CI output stay readable.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 from .output import terminal_width
+from .streams import TextSink
 
 if TYPE_CHECKING:
     import boto3
@@ -44,7 +45,7 @@ class Progress:
 
     def __init__(
         self,
-        stream: TextIO,
+        stream: TextSink,
         *,
         clock: Callable[[], float],
         enabled: bool = True,
