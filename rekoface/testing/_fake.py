@@ -1,7 +1,9 @@
 """The fake service: operation name and JSON body in, HTTP status and JSON body out.
 
 Transports (botocore today, perhaps aiobotocore later) are thin adapters around
-`FakeRekognition.handle`; everything the service decides is decided here.
+`FakeService.handle` (the `Handler` interface); everything the service decides is
+decided here. This module imports no transport: `FakeRekognition` (in
+`_fake_rekognition`) adds the client-making methods on top.
 """
 
 from __future__ import annotations
@@ -22,21 +24,19 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import attrs
 
 from . import _data
+from ._handler import ResponseDropped
 from ._model_rules import Rules, default_rules
 
 if TYPE_CHECKING:
-    from botocore.client import BaseClient
-    from mypy_boto3_rekognition import RekognitionClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
 
 __all__ = [
     "ACCOUNT_ID",
     "CallRecord",
-    "FakeRekognition",
+    "FakeService",
     "JobRecord",
     "NotificationRecord",
-    "ResponseDropped",
 ]
 
 logger = logging.getLogger("rekoface.testing")
@@ -62,14 +62,6 @@ _DEFAULT_MESSAGES: Final[Mapping[str, str]] = {
 }
 
 JobState = Literal["IN_PROGRESS", "SUCCEEDED", "FAILED"]
-
-
-class ResponseDropped(Exception):  # noqa: N818 - it names an event, not a failure of ours
-    """`handle` acted on the request, but its answer is lost (transports: a read timeout)."""
-
-    def __init__(self, operation: str) -> None:
-        super().__init__(f"response to {operation} dropped")
-        self.operation = operation
 
 
 @attrs.frozen
@@ -169,23 +161,12 @@ Sink = Callable[[str, str], None]
 """Takes (topic_arn, Rekognition message JSON) and delivers it somewhere."""
 
 
-class FakeRekognition:
-    """An in-process Rekognition that answers StartFaceSearch and GetFaceSearch.
+class FakeService:
+    """The service behind `FakeRekognition`, without any transport (it is a `Handler`).
 
-    Wire real boto3 clients to it with `client` or `attach`; every call still goes
-    through botocore's serialisation, retries and parsing. State is guarded by a lock,
-    so clients may be used from several threads.
-
-    :param clock: wall-clock seconds (default: the fake's own clock, starting at
-        `DEFAULT_EPOCH`); `advance` moves the fake's time forward either way.
-    :param in_progress_polls: how many `GetFaceSearch` calls see a job `IN_PROGRESS`
-        before it succeeds; `None`: until `finish` (or `job_duration`).
-    :param max_concurrent_jobs: jobs `IN_PROGRESS` at once before `LimitExceededException`.
-    :param seed: makes job ids, faces and generated persons reproducible.
-    :param default_persons: person detections a job finds when none are given.
-    :param job_duration: if set, a job also succeeds once this many seconds of the fake's
-        time have passed since its start (checked on each call and on `advance`), so
-        tests that only wait for notifications see jobs end.
+    Everything `FakeRekognition` does except making clients; its parameters are
+    documented there. State is guarded by a lock, so it may be called from several
+    threads.
     """
 
     def __init__(
@@ -263,25 +244,6 @@ class FakeRekognition:
             made = _data.make_faces(self._rng, faces)
             self._collections[collection_id] = made
             return copy.deepcopy(made)
-
-    def client(self, region_name: str = "us-east-1", **client_kwargs: Any) -> RekognitionClient:
-        """A new boto3 "rekognition" client that this fake answers.
-
-        Built with ``Config(retries={"mode": "standard", "total_max_attempts": 1})``
-        merged under any ``config=`` you pass, so botocore does not retry and the retry
-        layer under test is the only one; requests are unsigned, so no credentials are
-        needed. Other keyword arguments go to botocore's ``create_client`` (as with
-        ``boto3.client``).
-        """
-        from ._transport import make_client  # the transport imports this module
-
-        return make_client(self, region_name, **client_kwargs)
-
-    def attach(self, client: BaseClient) -> None:
-        """Make an existing "rekognition" client talk to this fake (its config is kept)."""
-        from ._transport import attach  # the transport imports this module
-
-        attach(self, client)
 
     def connect_sns(self, sns_client: SNSClient) -> None:
         """Publish completion messages to each job's `NotificationChannel.SNSTopicArn`."""
