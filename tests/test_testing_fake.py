@@ -314,6 +314,74 @@ def test_job_duration_ends_jobs_as_time_passes() -> None:
     assert fake.jobs[held].state == "IN_PROGRESS"
 
 
+def test_job_duration_callable_gives_each_video_its_own_length() -> None:
+    seen: list[dict[str, Any]] = []
+    lengths = {"short.mp4": 60, "long.mp4": 3600.0}
+
+    def duration(params: dict[str, Any]) -> float:
+        seen.append(params)
+        return lengths[params["Video"]["S3Object"]["Name"]]
+
+    fake = FakeRekognition(in_progress_polls=None, job_duration=duration)
+    fake.add_collection("employees")
+    client = fake.client()
+    video = {"S3Object": {"Bucket": "videos-bucket", "Name": "short.mp4"}}
+    short = start(client, Video=video, ClientRequestToken="short-1", JobTag="a")
+    long = start(client, Video={"S3Object": {**video["S3Object"], "Name": "long.mp4"}})
+    assert start(client, Video=video, ClientRequestToken="short-1", JobTag="a") == short
+    assert seen == [  # once per job (not again for the replayed token), with every parameter
+        {
+            "Video": video,
+            "CollectionId": "employees",
+            "ClientRequestToken": "short-1",
+            "JobTag": "a",
+        },
+        {
+            "Video": {"S3Object": {**video["S3Object"], "Name": "long.mp4"}},
+            "CollectionId": "employees",
+        },
+    ]
+    seen[0]["Video"]["S3Object"]["Name"] = "changed"  # a copy: the job keeps its request
+    assert fake.jobs[short].request["Video"] == video
+    fake.advance(60)
+    assert fake.jobs[short].state == "SUCCEEDED"
+    assert fake.jobs[long].state == "IN_PROGRESS"
+    fake.advance(3539)
+    assert fake.jobs[long].state == "IN_PROGRESS"
+    fake.advance(1)
+    assert fake.jobs[long].state == "SUCCEEDED"
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        ("90", TypeError),
+        (None, TypeError),
+        (True, TypeError),
+        (-1, ValueError),
+        (float("nan"), ValueError),
+        (float("inf"), ValueError),
+        (10**400, ValueError),
+    ],
+)
+def test_job_duration_callable_must_answer_seconds(answer: Any, error: type[Exception]) -> None:
+    fake = FakeRekognition(job_duration=lambda params: answer)
+    fake.add_collection("employees")
+    client = fake.client()
+    with pytest.raises(error, match=r"job_duration's answer for s3://videos-bucket/lobby/"):
+        start(client)
+    assert fake.jobs == {}  # no job was made
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [("90", TypeError), (True, TypeError), (-0.5, ValueError), (float("inf"), ValueError)],
+)
+def test_job_duration_must_be_seconds_or_a_callable(value: Any, error: type[Exception]) -> None:
+    with pytest.raises(error, match="job_duration"):
+        FakeRekognition(job_duration=value)
+
+
 # -- time ----------------------------------------------------------------------------------
 
 

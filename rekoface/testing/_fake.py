@@ -14,6 +14,7 @@ import datetime
 import hashlib
 import json
 import logging
+import math
 import random
 import threading
 import uuid
@@ -35,6 +36,7 @@ __all__ = [
     "ACCOUNT_ID",
     "CallRecord",
     "FakeService",
+    "JobDuration",
     "JobRecord",
     "NotificationRecord",
 ]
@@ -62,6 +64,9 @@ _DEFAULT_MESSAGES: Final[Mapping[str, str]] = {
 }
 
 JobState = Literal["IN_PROGRESS", "SUCCEEDED", "FAILED"]
+
+JobDuration = Callable[[dict[str, Any]], float]
+"""Takes a job's `StartFaceSearch` parameters (one dict) and returns its length in seconds."""
 
 
 @attrs.frozen
@@ -117,6 +122,7 @@ class _Job:
     finished_at: float | None = None
     polls: int = 0
     held: bool = False
+    duration: float | None = None
     persons: list[dict[str, Any]] = attrs.field(factory=lambda: [])
 
     def snapshot(self) -> JobRecord:
@@ -177,7 +183,7 @@ class FakeService:
         max_concurrent_jobs: int = 20,
         seed: int = 0,
         default_persons: int = 25,
-        job_duration: float | None = None,
+        job_duration: float | JobDuration | None = None,
     ) -> None:
         if in_progress_polls is not None and in_progress_polls < 0:
             raise ValueError("in_progress_polls must be >= 0 or None")
@@ -185,6 +191,8 @@ class FakeService:
             raise ValueError("max_concurrent_jobs must be >= 1")
         if default_persons < 0:
             raise ValueError("default_persons must be >= 0")
+        if job_duration is not None and not callable(job_duration):
+            _check_seconds(job_duration, "job_duration")
         self._clock = clock
         self._offset = 0.0
         self.in_progress_polls = in_progress_polls
@@ -444,9 +452,10 @@ class FakeService:
                 f"{running} open Jobs for User {ACCOUNT_ID} Maximum limit: "
                 f"{self.max_concurrent_jobs}",
             )
+        duration = self._duration_of(params)
         number = len(self._jobs)
         job_id = hashlib.sha256(f"rekoface-fake:{self.seed}:{number}".encode()).hexdigest()
-        self._jobs[job_id] = _Job(job_id, request, token, now, number)
+        self._jobs[job_id] = _Job(job_id, request, token, now, number, duration=duration)
         if token is not None:
             self._tokens[token] = (request, job_id, now)
         return {"JobId": job_id}
@@ -496,6 +505,15 @@ class FakeService:
             answer["JobTag"] = job.request["JobTag"]
         return answer
 
+    def _duration_of(self, params: dict[str, Any]) -> float | None:
+        """This job's length: `job_duration` itself, or what it says for these parameters."""
+        if not callable(self.job_duration):
+            return self.job_duration
+        seconds = self.job_duration(copy.deepcopy(params))
+        s3 = params["Video"].get("S3Object", {})
+        video = f"s3://{s3.get('Bucket', '')}/{s3.get('Name', '')}"
+        return _check_seconds(seconds, f"job_duration's answer for {video}")
+
     @staticmethod
     def _by_index(job: _Job) -> list[dict[str, Any]]:
         return sorted(job.persons, key=lambda p: (p["Person"]["Index"], p["Timestamp"]))
@@ -503,14 +521,13 @@ class FakeService:
     # -- state changes (lock held) -------------------------------------------------------
 
     def _settle_due(self) -> None:
-        if self.job_duration is None:
-            return
         now = self.now()
         for job in self._jobs.values():
             if (
                 job.state == "IN_PROGRESS"
                 and not job.held
-                and now - job.created_at >= self.job_duration
+                and job.duration is not None
+                and now - job.created_at >= job.duration
             ):
                 self._succeed(job, None)
 
@@ -584,6 +601,19 @@ class FakeService:
             "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe"
             f"&SubscriptionArn={topic_arn}:fake",
         }
+
+
+def _check_seconds(value: object, name: str) -> float:
+    """`value` as seconds, or a `TypeError`/`ValueError` that names `name` and the value."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, not {value!r}")
+    try:
+        seconds = float(value)
+    except OverflowError:
+        seconds = math.inf
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"{name} must be a finite number of seconds >= 0, not {value!r}")
+    return seconds
 
 
 def _iso(stamp: float, millis: int) -> str:

@@ -37,7 +37,11 @@ class FakeRekognition(FakeService):
     :param default_persons: person detections a job finds when none are given.
     :param job_duration: if set, a job also succeeds once this many seconds of the fake's
         time have passed since its start (checked on each call and on `advance`), so
-        tests that only wait for notifications see jobs end.
+        tests that only wait for notifications see jobs end. A callable is called once
+        at each job's start with its `StartFaceSearch` parameters as one dict (a copy)
+        and returns that job's seconds, so every video can have its own length; an
+        answer that is not a finite number >= 0 fails that start with `TypeError` or
+        `ValueError`.
     """
 
     def client(self, region_name: str = "us-east-1", **client_kwargs: Any) -> RekognitionClient:
