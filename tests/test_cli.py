@@ -511,6 +511,11 @@ def test_results_table_drops_the_face_id_column_on_a_narrow_terminal(
     assert max(len(line) for line in lines) <= 60
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="#10.12: the writers rebuild items and add FaceMatches: [] to strangers, which "
+    "the fake now sends without it, as the service does; remove once the CLI emits raw items",
+)
 def test_jsonl_and_json_give_back_the_persons_as_the_api_returns_them(cli: CLI, done: str) -> None:
     persons = json.loads(json.dumps(cli.fake.jobs[done].persons))
     jsonl = cli("results", done, "--format", "jsonl", "--page-size", "10")
