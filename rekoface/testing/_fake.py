@@ -36,7 +36,6 @@ __all__ = [
     "ACCOUNT_ID",
     "CallRecord",
     "FakeService",
-    "JobDuration",
     "JobRecord",
     "NotificationRecord",
 ]
@@ -64,9 +63,6 @@ _DEFAULT_MESSAGES: Final[Mapping[str, str]] = {
 }
 
 JobState = Literal["IN_PROGRESS", "SUCCEEDED", "FAILED"]
-
-JobDuration = Callable[[dict[str, Any]], float]
-"""Takes a job's `StartFaceSearch` parameters (one dict) and returns its length in seconds."""
 
 
 @attrs.frozen
@@ -183,7 +179,7 @@ class FakeService:
         max_concurrent_jobs: int = 20,
         seed: int = 0,
         default_persons: int = 25,
-        job_duration: float | JobDuration | None = None,
+        job_duration: float | Callable[[dict[str, Any]], float] | None = None,
     ) -> None:
         if in_progress_polls is not None and in_progress_polls < 0:
             raise ValueError("in_progress_polls must be >= 0 or None")
