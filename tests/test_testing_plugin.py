@@ -13,7 +13,7 @@ from botocore.compat import HTTPHeaders
 from botocore.exceptions import ClientError
 
 from rekoface.testing import FakeRekognition
-from rekoface.testing._transport import _Handlers
+from rekoface.testing._transport import _Hooks
 
 pytest_plugins = ["pytester"]
 
@@ -56,7 +56,7 @@ def test_importing_the_package_does_not_import_pytest() -> None:
 
 
 def test_a_body_that_is_not_a_json_object_is_refused() -> None:
-    handlers = _Handlers(FakeRekognition())
+    handlers = _Hooks(FakeRekognition())
     for body in (b"not json", b"[1, 2]"):
         request = AWSPreparedRequest("POST", "https://rekognition/", HTTPHeaders(), body, False)
         response = handlers.before_send(request, "before-send.rekognition.GetFaceSearch")

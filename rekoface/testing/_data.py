@@ -18,6 +18,8 @@ __all__ = [
 DEFAULT_DURATION_MILLIS = 60_000
 _FRAME_MILLIS = 1000 / 29.97
 _LANDMARKS = ("eyeLeft", "eyeRight", "nose", "mouthLeft", "mouthRight")
+#: Strangers the service sends with a `Person.Face` (23 of 77 in a real capture).
+STRANGER_FACE_SHARE = 0.3
 
 
 def _uuid(rng: random.Random) -> str:
@@ -82,39 +84,44 @@ def _face_detail(rng: random.Random, box: Mapping[str, float]) -> dict[str, Any]
 def make_persons(
     rng: random.Random, count: int, faces: Sequence[Mapping[str, Any]], threshold: float
 ) -> list[dict[str, Any]]:
-    """`count` detections of a handful of people, in timestamp order.
+    """`count` detections of a handful of people, in timestamp order, shaped as the service
+    sends them.
 
     Person ``i`` is the collection's face ``i`` unless ``i % 4 == 3`` or the collection has
-    no face ``i``: those are strangers and have no `FaceMatches`. Every similarity is at
-    least `threshold`, as the service returns only matches above it.
+    no face ``i``: those are strangers. A match has `FaceMatches` and a `Person.Face`; a
+    stranger has no `FaceMatches` key at all, and mostly no `Person.Face` either (the
+    service's own output: AWS's example, real captures). Every similarity is at least
+    `threshold`, as the service returns only matches above it.
     """
     people = max(1, min(count, 5 + count // 100))
     duration = max(DEFAULT_DURATION_MILLIS, int(count * _FRAME_MILLIS) + 1000)
     step = (duration - 1000) / max(count, 1)
     persons: list[dict[str, Any]] = []
+    strangers: list[dict[str, Any]] = []
     for j in range(count):
         index = rng.randrange(people)
         box = _box(rng)
-        matches: list[dict[str, Any]] = []
+        person: dict[str, Any] = {"Timestamp": int(j * step)}
         if index < len(faces) and index % 4 != 3:
             similarity = threshold + (100.0 - threshold) * rng.random()
-            matches.append({"Similarity": round(similarity, 4), "Face": dict(faces[index])})
-        persons.append(
-            {
-                "Timestamp": int(j * step),
-                "Person": {
-                    "Index": index,
-                    "BoundingBox": box,
-                    "Face": _face_detail(rng, box),
-                },
-                "FaceMatches": matches,
-            }
-        )
+            person["FaceMatches"] = [
+                {"Similarity": round(similarity, 4), "Face": dict(faces[index])}
+            ]
+        detail = {"Index": index, "BoundingBox": box, "Face": _face_detail(rng, box)}
+        person["Person"] = detail
+        if "FaceMatches" not in person:
+            strangers.append(detail)
+        persons.append(person)
+    for detail in strangers:  # after the rest, so a seed gives the persons it always gave
+        if rng.random() >= STRANGER_FACE_SHARE:
+            del detail["Face"]
     return persons
 
 
 def normalise_persons(persons: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Given persons, filled in where left out: Timestamp j*1000, Person.Index j, no matches."""
+    """Given persons with what the service always sends filled in where left out
+    (Timestamp j*1000, Person.Index j); nothing else is added, so a person given
+    without `FaceMatches` or `Person.Face` is served without them, as the service does."""
     out: list[dict[str, Any]] = []
     for j, given in enumerate(persons):
         person = dict(given)
@@ -122,7 +129,6 @@ def normalise_persons(persons: Sequence[Mapping[str, Any]]) -> list[dict[str, An
         detail: dict[str, Any] = dict(person.get("Person") or {})
         detail.setdefault("Index", j)
         person["Person"] = detail
-        person.setdefault("FaceMatches", [])
         out.append(person)
     return out
 

@@ -1,7 +1,9 @@
 """The fake service: operation name and JSON body in, HTTP status and JSON body out.
 
 Transports (botocore today, perhaps aiobotocore later) are thin adapters around
-`FakeRekognition.handle`; everything the service decides is decided here.
+`FakeService.handle` (the `Handler` interface); everything the service decides is
+decided here. This module imports no transport: `FakeRekognition` (in
+`_fake_rekognition`) adds the client-making methods on top.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import datetime
 import hashlib
 import json
 import logging
+import math
 import random
 import threading
 import uuid
@@ -22,21 +25,19 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import attrs
 
 from . import _data
+from ._handler import ResponseDropped
 from ._model_rules import Rules, default_rules
 
 if TYPE_CHECKING:
-    from botocore.client import BaseClient
-    from mypy_boto3_rekognition import RekognitionClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
 
 __all__ = [
     "ACCOUNT_ID",
     "CallRecord",
-    "FakeRekognition",
+    "FakeService",
     "JobRecord",
     "NotificationRecord",
-    "ResponseDropped",
 ]
 
 logger = logging.getLogger("rekoface.testing")
@@ -62,14 +63,6 @@ _DEFAULT_MESSAGES: Final[Mapping[str, str]] = {
 }
 
 JobState = Literal["IN_PROGRESS", "SUCCEEDED", "FAILED"]
-
-
-class ResponseDropped(Exception):  # noqa: N818 - it names an event, not a failure of ours
-    """`handle` acted on the request, but its answer is lost (transports: a read timeout)."""
-
-    def __init__(self, operation: str) -> None:
-        super().__init__(f"response to {operation} dropped")
-        self.operation = operation
 
 
 @attrs.frozen
@@ -125,6 +118,7 @@ class _Job:
     finished_at: float | None = None
     polls: int = 0
     held: bool = False
+    duration: float | None = None
     persons: list[dict[str, Any]] = attrs.field(factory=lambda: [])
 
     def snapshot(self) -> JobRecord:
@@ -169,23 +163,12 @@ Sink = Callable[[str, str], None]
 """Takes (topic_arn, Rekognition message JSON) and delivers it somewhere."""
 
 
-class FakeRekognition:
-    """An in-process Rekognition that answers StartFaceSearch and GetFaceSearch.
+class FakeService:
+    """The service behind `FakeRekognition`, without any transport (it is a `Handler`).
 
-    Wire real boto3 clients to it with `client` or `attach`; every call still goes
-    through botocore's serialisation, retries and parsing. State is guarded by a lock,
-    so clients may be used from several threads.
-
-    :param clock: wall-clock seconds (default: the fake's own clock, starting at
-        `DEFAULT_EPOCH`); `advance` moves the fake's time forward either way.
-    :param in_progress_polls: how many `GetFaceSearch` calls see a job `IN_PROGRESS`
-        before it succeeds; `None`: until `finish` (or `job_duration`).
-    :param max_concurrent_jobs: jobs `IN_PROGRESS` at once before `LimitExceededException`.
-    :param seed: makes job ids, faces and generated persons reproducible.
-    :param default_persons: person detections a job finds when none are given.
-    :param job_duration: if set, a job also succeeds once this many seconds of the fake's
-        time have passed since its start (checked on each call and on `advance`), so
-        tests that only wait for notifications see jobs end.
+    Everything `FakeRekognition` does except making clients; its parameters are
+    documented there. State is guarded by a lock, so it may be called from several
+    threads.
     """
 
     def __init__(
@@ -196,7 +179,7 @@ class FakeRekognition:
         max_concurrent_jobs: int = 20,
         seed: int = 0,
         default_persons: int = 25,
-        job_duration: float | None = None,
+        job_duration: float | Callable[[dict[str, Any]], float] | None = None,
     ) -> None:
         if in_progress_polls is not None and in_progress_polls < 0:
             raise ValueError("in_progress_polls must be >= 0 or None")
@@ -204,6 +187,8 @@ class FakeRekognition:
             raise ValueError("max_concurrent_jobs must be >= 1")
         if default_persons < 0:
             raise ValueError("default_persons must be >= 0")
+        if job_duration is not None and not callable(job_duration):
+            _check_seconds(job_duration, "job_duration")
         self._clock = clock
         self._offset = 0.0
         self.in_progress_polls = in_progress_polls
@@ -263,25 +248,6 @@ class FakeRekognition:
             made = _data.make_faces(self._rng, faces)
             self._collections[collection_id] = made
             return copy.deepcopy(made)
-
-    def client(self, region_name: str = "us-east-1", **client_kwargs: Any) -> RekognitionClient:
-        """A new boto3 "rekognition" client that this fake answers.
-
-        Built with ``Config(retries={"mode": "standard", "total_max_attempts": 1})``
-        merged under any ``config=`` you pass, so botocore does not retry and the retry
-        layer under test is the only one; requests are unsigned, so no credentials are
-        needed. Other keyword arguments go to botocore's ``create_client`` (as with
-        ``boto3.client``).
-        """
-        from ._transport import make_client  # the transport imports this module
-
-        return make_client(self, region_name, **client_kwargs)
-
-    def attach(self, client: BaseClient) -> None:
-        """Make an existing "rekognition" client talk to this fake (its config is kept)."""
-        from ._transport import attach  # the transport imports this module
-
-        attach(self, client)
 
     def connect_sns(self, sns_client: SNSClient) -> None:
         """Publish completion messages to each job's `NotificationChannel.SNSTopicArn`."""
@@ -482,9 +448,10 @@ class FakeRekognition:
                 f"{running} open Jobs for User {ACCOUNT_ID} Maximum limit: "
                 f"{self.max_concurrent_jobs}",
             )
+        duration = self._duration_of(params)
         number = len(self._jobs)
         job_id = hashlib.sha256(f"rekoface-fake:{self.seed}:{number}".encode()).hexdigest()
-        self._jobs[job_id] = _Job(job_id, request, token, now, number)
+        self._jobs[job_id] = _Job(job_id, request, token, now, number, duration=duration)
         if token is not None:
             self._tokens[token] = (request, job_id, now)
         return {"JobId": job_id}
@@ -534,6 +501,15 @@ class FakeRekognition:
             answer["JobTag"] = job.request["JobTag"]
         return answer
 
+    def _duration_of(self, params: dict[str, Any]) -> float | None:
+        """This job's length: `job_duration` itself, or what it says for these parameters."""
+        if not callable(self.job_duration):
+            return self.job_duration
+        seconds = self.job_duration(copy.deepcopy(params))
+        s3 = params["Video"].get("S3Object", {})
+        video = f"s3://{s3.get('Bucket', '')}/{s3.get('Name', '')}"
+        return _check_seconds(seconds, f"job_duration's answer for {video}")
+
     @staticmethod
     def _by_index(job: _Job) -> list[dict[str, Any]]:
         return sorted(job.persons, key=lambda p: (p["Person"]["Index"], p["Timestamp"]))
@@ -541,14 +517,13 @@ class FakeRekognition:
     # -- state changes (lock held) -------------------------------------------------------
 
     def _settle_due(self) -> None:
-        if self.job_duration is None:
-            return
         now = self.now()
         for job in self._jobs.values():
             if (
                 job.state == "IN_PROGRESS"
                 and not job.held
-                and now - job.created_at >= self.job_duration
+                and job.duration is not None
+                and now - job.created_at >= job.duration
             ):
                 self._succeed(job, None)
 
@@ -622,6 +597,19 @@ class FakeRekognition:
             "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe"
             f"&SubscriptionArn={topic_arn}:fake",
         }
+
+
+def _check_seconds(value: object, name: str) -> float:
+    """`value` as seconds, or a `TypeError`/`ValueError` that names `name` and the value."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, not {value!r}")
+    try:
+        seconds = float(value)
+    except OverflowError:
+        seconds = math.inf
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"{name} must be a finite number of seconds >= 0, not {value!r}")
+    return seconds
 
 
 def _iso(stamp: float, millis: int) -> str:

@@ -1,9 +1,10 @@
-"""The botocore adapter: answers a client's HTTP requests from a `FakeRekognition`.
+"""The botocore adapter: answers a client's HTTP requests from a `Handler`.
 
 Two hooks on the client's own event system: ``choose-signer.rekognition`` answers
 `UNSIGNED` (no credentials needed), and ``before-send.rekognition`` turns the
-serialised request into a call of `FakeRekognition.handle` and its answer into an
+serialised request into a call of the handler's `handle` and its answer into an
 `AWSResponse`, so botocore's retries and parsing run exactly as against AWS.
+The adapter knows only the `Handler` interface, never the fake behind it.
 The handler is registered first on the service-specific event, so it wins over
 moto's generic ``before-send`` stubber inside `mock_aws`.
 """
@@ -24,7 +25,7 @@ from botocore.compat import HTTPHeaders
 from botocore.config import Config
 from botocore.exceptions import ReadTimeoutError
 
-from ._fake import FakeRekognition, ResponseDropped
+from ._handler import Handler, ResponseDropped
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -56,9 +57,11 @@ def _parse(body: Any) -> Any:
     return json.loads(body)
 
 
-class _Handlers:
-    def __init__(self, fake: FakeRekognition) -> None:
-        self.fake = fake
+class _Hooks:
+    """The two botocore event handlers, bound to one `Handler`."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
 
     def choose_signer(self, **_: Any) -> Any:
         return UNSIGNED
@@ -71,7 +74,7 @@ class _Handlers:
             body = None
         if isinstance(body, dict):
             try:
-                status, answer = self.fake.handle(operation, cast("dict[str, Any]", body))
+                status, answer = self.handler.handle(operation, cast("dict[str, Any]", body))
             except ResponseDropped:
                 raise ReadTimeoutError(endpoint_url=request.url) from None
         else:
@@ -86,21 +89,21 @@ class _Handlers:
         return AWSResponse(request.url, status, headers, _RawBody(payload))
 
 
-def attach(fake: FakeRekognition, client: BaseClient) -> None:
-    """Make `client` (a boto3/botocore "rekognition" client) talk to `fake`."""
+def attach(handler: Handler, client: BaseClient) -> None:
+    """Make `client` (a boto3/botocore "rekognition" client) talk to `handler`."""
     if client.meta.service_model.service_name != "rekognition":
         raise ValueError(
             f"a rekognition client is needed, not {client.meta.service_model.service_name!r}"
         )
-    handlers = _Handlers(fake)
+    hooks = _Hooks(handler)
     events = client.meta.events
-    unique = f"rekoface-fake-{id(fake)}"
+    unique = f"rekoface-fake-{id(handler)}"
     events.register_first(
-        "choose-signer.rekognition", handlers.choose_signer, unique_id=f"{unique}-signer"
+        "choose-signer.rekognition", hooks.choose_signer, unique_id=f"{unique}-signer"
     )
     events.register_first(
         "before-send.rekognition",
-        handlers.before_send,  # type: ignore[arg-type]  # stubs want None; botocore uses it
+        hooks.before_send,  # type: ignore[arg-type]  # stubs want None; botocore uses it
         unique_id=unique,
     )
 
@@ -114,9 +117,9 @@ def _shared_session() -> botocore.session.Session:
 
 
 def make_client(
-    fake: FakeRekognition, region_name: str = "us-east-1", **client_kwargs: Any
+    handler: Handler, region_name: str = "us-east-1", **client_kwargs: Any
 ) -> RekognitionClient:
-    """A new boto3 "rekognition" client answered by `fake`."""
+    """A new boto3 "rekognition" client answered by `handler`."""
     config = client_kwargs.pop("config", None)
     merged = DEFAULT_CONFIG.merge(_UNSIGNED_CONFIG)
     if config is not None:
@@ -126,5 +129,5 @@ def make_client(
         client = session.create_client(
             "rekognition", region_name=region_name, config=merged, **client_kwargs
         )
-    attach(fake, client)
+    attach(handler, client)
     return cast("RekognitionClient", client)

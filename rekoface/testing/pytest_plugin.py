@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ._fake import FakeRekognition
+from ._fake_rekognition import FakeRekognition
 
 if TYPE_CHECKING:
     from mypy_boto3_rekognition import RekognitionClient
