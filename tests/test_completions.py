@@ -94,6 +94,18 @@ class TestWorker:
         assert queue.counts() == (0, 2)  # received once, neither deleted nor released
         assert "ChangeMessageVisibility" not in queue.calls
 
+    def test_poison_messages_are_left_alone_like_any_foreign_message(self, queue: World) -> None:
+        clock = FakeClock()
+        queue.send_raw("[" * 100_000)  # RecursionError in json, once
+        queue.publish('{"JobId": "j", "Status": "SUCCEEDED", "Timestamp": "' + "9" * 5000 + '"}')
+        queue.publish(notification("job-1"))
+        seen = []
+        for done in worker(queue, clock, max_messages=3):
+            with done:
+                seen.append(done.job_id)
+        assert seen == ["job-1"]
+        assert queue.counts() == (0, 2)  # the poison: not deleted, left to the redrive policy
+
     def test_stops_after_idle_timeout_without_spinning(self, queue: World) -> None:
         clock = FakeClock()
         assert list(worker(queue, clock, idle_timeout=3)) == []

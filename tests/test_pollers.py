@@ -773,6 +773,23 @@ class TestSqsPollerEndToEnd:
         assert aws.counts() == (0, 3)  # still on the queue, in flight, not deleted
         assert aws.counts(aws.dlq_url) == (0, 0)
 
+    def test_poison_messages_do_not_stop_the_waiter(self, aws: World) -> None:
+        clock = FakeClock(0.0)
+        aws.send_raw("[" * 100_000)
+        aws.publish('{"JobId": "job-1", "Status": "SUCCEEDED", "Timestamp": "' + "9" * 5000 + '"}')
+        aws.publish(notification("job-1"))
+        job = Job(clock, states=[JobState.IN_PROGRESS, JobState.SUCCEEDED])
+        poller = SqsNotificationPoller(
+            aws.queue_url,
+            sqs_client=aws.client(),
+            wait_time_seconds=0,
+            sleep=clock.sleep,
+            clock=clock,
+        )
+        assert poller.wait("job-1", job).state is JobState.SUCCEEDED
+        assert len(job.calls) == 2  # confirmed on its own notification, no fallback
+        assert aws.counts() == (0, 2)  # the two poison messages: left alone
+
     def test_control_releasing_early_would_send_them_to_the_dlq(self, aws: World) -> None:
         """What the poller must not do: bounce messages at visibility 0 (moto's redrive works)."""
         aws.publish(notification("someone-elses-job"))
