@@ -432,6 +432,9 @@ def _message(job_id: str) -> dict[str, Any]:
 class TestTransientErrors:
     URL = "https://sqs.us-east-1.amazonaws.com/1/q"
 
+    def worker(self, sqs: ScriptedSqs, clock: FakeClock, **kwargs: Any) -> Iterator[Completion]:
+        return iter_completions(sqs, self.URL, sleep=clock.sleep, clock=clock, **kwargs)  # type: ignore[arg-type]
+
     def test_are_waited_out_with_backoff_and_logged(self, caplog: pytest.LogCaptureFixture) -> None:
         clock = FakeClock()
         sqs = ScriptedSqs(
@@ -445,7 +448,7 @@ class TestTransientErrors:
                 [_message("job-2")],
             ],
         )
-        completions = iter_completions(sqs, self.URL, sleep=clock.sleep, clock=clock)  # type: ignore[arg-type]
+        completions = self.worker(sqs, clock)
         with caplog.at_level(logging.WARNING, logger="rekoface"):
             first = next(completions)
             assert first.job_id == "job-1"
@@ -458,7 +461,7 @@ class TestTransientErrors:
     def test_an_error_waiting_cannot_cure_is_raised_typed(self) -> None:
         clock = FakeClock()
         sqs = ScriptedSqs(clock, [_client_error("AWS.SimpleQueueService.NonExistentQueue")])
-        completions = iter_completions(sqs, self.URL, sleep=clock.sleep, clock=clock)  # type: ignore[arg-type]
+        completions = self.worker(sqs, clock)
         with pytest.raises(ServiceError) as info:
             next(completions)
         assert info.value.code == "AWS.SimpleQueueService.NonExistentQueue"
@@ -468,13 +471,7 @@ class TestTransientErrors:
         clock = FakeClock()
         errors = [EndpointConnectionError(endpoint_url=self.URL) for _ in range(10)]
         sqs = ScriptedSqs(clock, list(errors))
-        completions = iter_completions(
-            sqs,  # type: ignore[arg-type]
-            self.URL,
-            idle_timeout=10,
-            sleep=clock.sleep,
-            clock=clock,
-        )
+        completions = self.worker(sqs, clock, idle_timeout=10)
         with pytest.raises(TransportError):
             next(completions)
         assert clock.sleeps == [1.0, 2.0, 4.0, 3.0]  # never past the idle deadline
@@ -483,13 +480,7 @@ class TestTransientErrors:
     def test_draining_with_an_error_raises_rather_than_saying_empty(self) -> None:
         clock = FakeClock()
         sqs = ScriptedSqs(clock, [_client_error("ThrottlingException")])
-        completions = iter_completions(
-            sqs,  # type: ignore[arg-type]
-            self.URL,
-            idle_timeout=0,
-            sleep=clock.sleep,
-            clock=clock,
-        )
+        completions = self.worker(sqs, clock, idle_timeout=0)
         with pytest.raises(ServiceError):
             next(completions)
 
@@ -504,7 +495,7 @@ class TestTransientErrors:
             return {"Attributes": {"VisibilityTimeout": "30"}}
 
         sqs.get_queue_attributes = get_queue_attributes  # type: ignore[method-assign]
-        completions = iter_completions(sqs, self.URL, sleep=clock.sleep, clock=clock)  # type: ignore[arg-type]
+        completions = self.worker(sqs, clock)
         assert next(completions).job_id == "job-1"
         assert clock.sleeps == [1.0]
 

@@ -722,18 +722,20 @@ def aws() -> Iterator[World]:
         yield World()
 
 
+def world_poller(aws: World, clock: FakeClock, **kwargs: Any) -> SqsNotificationPoller:
+    """A poller on the world's queue, its own recording client, no long polls."""
+    kwargs.setdefault("sqs_client", aws.client())
+    return SqsNotificationPoller(
+        aws.queue_url, wait_time_seconds=0, sleep=clock.sleep, clock=clock, **kwargs
+    )
+
+
 class TestSqsPollerEndToEnd:
     def test_notification_through_sns_is_picked_up(self, aws: World) -> None:
         clock = FakeClock(0.0)
         aws.publish(notification("job-1"))
         job = Job(clock, states=[JobState.IN_PROGRESS, JobState.SUCCEEDED])
-        poller = SqsNotificationPoller(
-            aws.queue_url,
-            sqs_client=aws.client(),
-            wait_time_seconds=0,
-            sleep=clock.sleep,
-            clock=clock,
-        )
+        poller = world_poller(aws, clock)
         assert poller.wait("job-1", job).state is JobState.SUCCEEDED
         assert len(job.calls) == 2
         assert clock.now == 0.0  # found at once: no fallback, no idle sleep
@@ -779,13 +781,7 @@ class TestSqsPollerEndToEnd:
         aws.publish('{"JobId": "job-1", "Status": "SUCCEEDED", "Timestamp": "' + "9" * 5000 + '"}')
         aws.publish(notification("job-1"))
         job = Job(clock, states=[JobState.IN_PROGRESS, JobState.SUCCEEDED])
-        poller = SqsNotificationPoller(
-            aws.queue_url,
-            sqs_client=aws.client(),
-            wait_time_seconds=0,
-            sleep=clock.sleep,
-            clock=clock,
-        )
+        poller = world_poller(aws, clock)
         assert poller.wait("job-1", job).state is JobState.SUCCEEDED
         assert len(job.calls) == 2  # confirmed on its own notification, no fallback
         assert aws.counts() == (0, 2)  # the two poison messages: left alone
