@@ -224,12 +224,14 @@ class FaceSearchClient:
 
         Each is a context manager: its message is deleted only when the ``with`` block
         exits without an exception (at-least-once: make the handling idempotent).
+        Without `sqs_client`, one is built from this client's session for the region
+        in `queue_url` (the client's region when the URL names none).
         """
         import time
 
         from .completions import iter_completions
 
-        client = sqs_client if sqs_client is not None else self._sqs_client()
+        client = sqs_client if sqs_client is not None else self._sqs_client(queue_url)
         return iter_completions(
             client,
             queue_url,
@@ -241,14 +243,12 @@ class FaceSearchClient:
             clock=clock if clock is not None else time.monotonic,
         )
 
-    def _sqs_client(self) -> SQSClient:
-        """An SQS client from this client's session and region."""
-        import boto3
+    def _sqs_client(self, queue_url: object) -> SQSClient:
+        """An SQS client from this client's session, in the queue's region (`_sqs`'s rule)."""
+        from ._sqs import make_sqs_client
 
-        region = self._client.meta.region_name
-        if self._session is not None:
-            return self._session.client("sqs", region_name=region)  # pyright: ignore[reportUnknownMemberType]
-        return boto3.client("sqs", region_name=region)  # pyright: ignore[reportUnknownMemberType]
+        url = queue_url if isinstance(queue_url, str) else ""  # bad URLs: refused later, typed
+        return make_sqs_client(self._session, self._client.meta.region_name, url)
 
     # -- the one place boto3 is called ----------------------------------------------
 

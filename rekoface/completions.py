@@ -12,7 +12,13 @@ out after that ran out may be with another worker already, and deleting it with 
 stale receipt handle may do nothing, so: receive only what can be handled in time
 (`max_messages`, 1 by default), never hand out a message whose visibility has run out
 (it is left for redelivery), and call `Completion.extend_visibility` from a block that
-may run longer than the timeout.
+may run longer than the timeout. A completion knows when its visibility runs out (on
+the injected clock): acked after that, it logs a warning that the message may be
+handled again, and `Completion.acked` stays `False`.
+
+Transient errors (no answer, throttling, server faults) are logged and waited out with
+backoff, the rule of the whole SQS layer (`_sqs.Patience`); the loop only raises what
+waiting cannot cure, typed, or a transient error still there when `idle_timeout` ends.
 
 Other APIs' notifications and malformed messages are neither deleted nor released:
 they are left for the queue's redrive policy (give the queue a dead-letter queue).
@@ -25,7 +31,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
@@ -48,10 +54,9 @@ __all__ = ["Completion", "iter_completions"]
 
 logger = logging.getLogger("rekoface")
 
-#: A message is not handed out in its last second of visibility (or last tenth, if shorter).
+#: A message is not handed out (nor an ack trusted) in its last second of visibility, or
+#: its last tenth if shorter: the service started counting before the answer came.
 _VISIBILITY_MARGIN: Final = 1.0
-#: Longest sleep between empty receives when long polling is off (``wait_time_seconds=0``).
-_IDLE_SLEEP: Final = 1.0
 
 
 @attrs.define(eq=False)
@@ -60,7 +65,8 @@ class Completion:
 
     Use it as a context manager: the message is deleted when the block exits without
     an exception and left for redelivery when it raises (the exception propagates).
-    `ack` deletes it explicitly.
+    `ack` deletes it explicitly. `visible_until` is the `clock` time its visibility
+    runs out (less a margin); `extend_visibility` moves it.
     """
 
     notification: CompletionNotification
@@ -68,6 +74,8 @@ class Completion:
     receipt_handle: str = attrs.field(repr=False)
     _sqs_client: SQSClient = attrs.field(repr=False, alias="sqs_client")
     _queue_url: str = attrs.field(repr=False, alias="queue_url")
+    _visible_until: float = attrs.field(default=math.inf, repr=False, alias="visible_until")
+    _clock: Callable[[], float] = attrs.field(default=time.monotonic, repr=False, alias="clock")
     _acked: bool = attrs.field(default=False, init=False, repr=False)
 
     @property
@@ -77,8 +85,13 @@ class Completion:
 
     @property
     def acked(self) -> bool:
-        """Whether the message has been deleted."""
+        """Whether the message is known deleted (a delete in time, not a stale one)."""
         return self._acked
+
+    @property
+    def visible_until(self) -> float:
+        """The `clock` time after which another worker may have the message."""
+        return self._visible_until
 
     def __enter__(self) -> Completion:
         return self
@@ -99,13 +112,27 @@ class Completion:
             )
 
     def ack(self) -> None:
-        """Delete the message: the completion is handled. Idempotent."""
+        """Delete the message: the completion is handled. Idempotent.
+
+        After its visibility ran out the delete is still sent, but SQS ignores a stale
+        receipt handle once the message was received again: a warning says the job
+        may be handled again, and `acked` stays `False`.
+        """
         if self._acked:
             return
         client, url, handle = self._sqs_client, self._queue_url, self.receipt_handle
+        late = self._clock() >= self._visible_until
         _sqs.call(
             "DeleteMessage", lambda: client.delete_message(QueueUrl=url, ReceiptHandle=handle)
         )
+        if late:
+            logger.warning(
+                "job %s: acked after its notification's visibility ran out; another worker "
+                "may have received it and may handle the job again (call extend_visibility "
+                "from a handler that may run longer)",
+                self.job_id,
+            )
+            return
         self._acked = True
 
     def extend_visibility(self, seconds: int) -> None:
@@ -117,7 +144,9 @@ class Completion:
         errors: list[FieldError] = []
         _sqs.check_int(errors, "seconds", seconds, 0, _sqs.MAX_VISIBILITY_TIMEOUT)
         raise_if_any(errors)
+        asked_at = self._clock()
         _set_visibility(self._sqs_client, self._queue_url, self.receipt_handle, seconds)
+        self._visible_until = asked_at + seconds - _margin(seconds)
 
 
 def iter_completions(
@@ -180,10 +209,13 @@ def _completions(
     sleep: Callable[[float], None],
     clock: Callable[[], float],
 ) -> Iterator[Completion]:
-    visibility = (
-        _queue_visibility(client, queue_url) if visibility_timeout is None else visibility_timeout
-    )
-    margin = min(_VISIBILITY_MARGIN, visibility / 10)
+    patience = _sqs.Patience(sleep, clock)
+    idle_since = clock()
+    if visibility_timeout is None:
+        visibility = _queue_visibility(client, queue_url, patience, idle_since + idle_timeout)
+    else:
+        visibility = visibility_timeout
+    margin = _margin(visibility)
     params: ReceiveMessageRequestTypeDef = {
         "QueueUrl": queue_url,
         "MaxNumberOfMessages": max_messages,
@@ -191,16 +223,23 @@ def _completions(
     }
     if visibility_timeout is not None:
         params["VisibilityTimeout"] = visibility_timeout
-    idle_since = clock()
     while True:
-        remaining = idle_since + idle_timeout - clock()
+        idle_until = idle_since + idle_timeout
+        remaining = idle_until - clock()
         params["WaitTimeSeconds"] = int(min(float(wait_time_seconds), max(0.0, remaining)))
-        response = _sqs.call("ReceiveMessage", lambda: client.receive_message(**params))
+        response = patience.call(
+            "ReceiveMessage",
+            lambda: client.receive_message(**params),
+            until=idle_until,
+            raise_past_until=True,
+        )
+        if response is None:  # a transient error, already slept on
+            continue
         messages = response.get("Messages", [])
         hidden_until = clock() + visibility - margin
         handed_out = False
         for index, message in enumerate(messages):
-            completion = _completion(client, queue_url, message)
+            completion = _completion(client, queue_url, message, hidden_until, clock)
             if completion is None:
                 continue
             if clock() >= hidden_until:
@@ -223,10 +262,20 @@ def _completions(
         if remaining <= 0:
             return
         if params["WaitTimeSeconds"] == 0:
-            sleep(min(_IDLE_SLEEP, remaining))
+            _sqs.pause_until(sleep, clock, idle_since + idle_timeout)
 
 
-def _completion(client: SQSClient, queue_url: str, message: MessageTypeDef) -> Completion | None:
+def _margin(visibility: float) -> float:
+    return min(_VISIBILITY_MARGIN, visibility / 10)
+
+
+def _completion(
+    client: SQSClient,
+    queue_url: str,
+    message: MessageTypeDef,
+    visible_until: float = math.inf,
+    clock: Callable[[], float] = time.monotonic,
+) -> Completion | None:
     """The message as a face-search `Completion`, or `None` to leave it on the queue."""
     try:
         note = parse_notification(message.get("Body", ""))
@@ -242,6 +291,8 @@ def _completion(client: SQSClient, queue_url: str, message: MessageTypeDef) -> C
         message.get("ReceiptHandle", ""),
         sqs_client=client,
         queue_url=queue_url,
+        visible_until=visible_until,
+        clock=clock,
     )
 
 
@@ -269,14 +320,20 @@ def _set_visibility(client: SQSClient, queue_url: str, handle: str, seconds: int
     )
 
 
-def _queue_visibility(client: SQSClient, queue_url: str) -> int:
-    """The queue's ``VisibilityTimeout``, read once per iteration."""
-    response = _sqs.call(
-        "GetQueueAttributes",
-        lambda: client.get_queue_attributes(
-            QueueUrl=queue_url, AttributeNames=["VisibilityTimeout"]
-        ),
-    )
+def _queue_visibility(
+    client: SQSClient, queue_url: str, patience: _sqs.Patience, until: float
+) -> int:
+    """The queue's ``VisibilityTimeout``, read once per iteration (transient errors waited out)."""
+    response: Any = None
+    while response is None:
+        response = patience.call(
+            "GetQueueAttributes",
+            lambda: client.get_queue_attributes(
+                QueueUrl=queue_url, AttributeNames=["VisibilityTimeout"]
+            ),
+            until=until,
+            raise_past_until=True,
+        )
     visibility = int(response.get("Attributes", {}).get("VisibilityTimeout", "30"))
     if visibility < 1:
         raise ConfigurationError(

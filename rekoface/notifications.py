@@ -7,19 +7,27 @@ record, or a ``receive_message`` message dict. `parse_notification` takes any of
 them. The notification is a hint: confirm the job's state with ``GetFaceSearch``
 before reading results (`FaceSearchClient.wait` and the pollers do).
 
+Anyone who can publish to the topic can put anything on the queue, so parsing is
+bounded before ``json`` and ``int`` see the text (size, nesting, digits): whatever is
+wrong with a message, the outcome is a `NotificationError`, which the pollers and
+workers treat as a foreign message and leave alone. What the service sent is read
+leniently: never held to the request rules (an ``S3Bucket`` of ``"b"`` is kept).
+
 This module imports nothing of the package but `errors` and `models`.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import reprlib
 from collections.abc import Mapping
 from enum import Enum
 from typing import Any, Final, cast
 
 import attrs
 
-from .errors import NotificationError, RequestValidationError
+from .errors import NotificationError
 from .models import S3Video
 
 __all__ = ["CompletionNotification", "NotificationStatus", "parse_notification"]
@@ -27,6 +35,15 @@ __all__ = ["CompletionNotification", "NotificationStatus", "parse_notification"]
 #: How many wrappers (Lambda record -> SQS body -> SNS envelope -> ...) are unwrapped at most.
 _MAX_DEPTH: Final = 4
 _FACE_SEARCH_APIS: Final = frozenset({"facesearch"})
+#: Longest JSON text parsed, in characters (bytes before decoding): SNS's message limit
+#: is 256 KiB and Rekognition's notifications are under 1 KB, so nothing longer is one.
+_MAX_TEXT: Final = 256 * 1024
+#: Deepest nesting of arrays and objects parsed (the notification's is 2, plus wrappers).
+_MAX_NESTING: Final = 32
+#: Most digits of an integer parsed (milliseconds since the epoch have 13).
+_MAX_DIGITS: Final = 20
+# What nesting is counted from: brackets, and the quotes and escapes that hide them.
+_STRUCTURE: Final = re.compile(r'[\[\]{}"\\]')
 
 
 class NotificationStatus(str, Enum):
@@ -102,21 +119,68 @@ def _as_mapping(document: object, where: str) -> Mapping[str, Any]:
     if isinstance(document, Mapping):
         return cast("Mapping[str, Any]", document)
     if isinstance(document, bytes | bytearray | memoryview):
+        raw = bytes(cast("bytes", document))
+        _check_length(len(raw), where)
         try:
-            document = bytes(cast("bytes", document)).decode("utf-8")
+            document = raw.decode("utf-8")
         except UnicodeDecodeError as err:
             raise NotificationError(f"{where} is not UTF-8 text: {err}") from err
     if not isinstance(document, str):
         raise NotificationError(
             f"{where} must be JSON text, bytes or a mapping, not {type(document).__name__}"
         )
+    _check_length(len(document), where)
+    _check_nesting(document, where)
     try:
-        data = json.loads(document)
-    except ValueError as err:
+        data = json.loads(document, parse_int=_bounded_int)
+    except (ValueError, RecursionError) as err:  # RecursionError: belt and braces
+        if isinstance(err, NotificationError):
+            raise NotificationError(f"{where}: {err}") from err
         raise NotificationError(f"{where} is not JSON: {err} (text: {_shown(document)})") from err
     if not isinstance(data, Mapping):
         raise NotificationError(f"{where} is JSON {type(data).__name__}, not an object")
     return cast("Mapping[str, Any]", data)
+
+
+def _check_length(length: int, where: str) -> None:
+    if length > _MAX_TEXT:
+        raise NotificationError(
+            f"{where} is {length} long, over the {_MAX_TEXT} a notification can be"
+        )
+
+
+def _check_nesting(text: str, where: str) -> None:
+    """Refuse text nested deeper than `_MAX_NESTING`, before ``json`` recurses into it."""
+    depth = 0
+    in_string = False
+    escaped = -1  # the position a backslash in a string escapes
+    for match in _STRUCTURE.finditer(text):
+        char, position = match.group(), match.start()
+        if in_string:
+            if position == escaped:
+                continue
+            if char == "\\":
+                escaped = position + 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > _MAX_NESTING:
+                raise NotificationError(
+                    f"{where} is nested more than {_MAX_NESTING} levels deep: "
+                    "not a Rekognition completion notification"
+                )
+        elif char in "]}":
+            depth -= 1
+
+
+def _bounded_int(digits: str) -> int:
+    """``json``'s integers, refused past `_MAX_DIGITS` digits (``int()`` is slow or raises)."""
+    if len(digits.lstrip("-")) > _MAX_DIGITS:
+        raise NotificationError(f"a number of {len(digits)} digits is no notification's")
+    return int(digits)
 
 
 def _unwrap(data: Mapping[str, Any], where: str) -> tuple[object, str] | None:
@@ -161,8 +225,7 @@ def _from_rekognition(data: Mapping[str, Any], where: str) -> CompletionNotifica
     if not isinstance(job_id, str) or not job_id:
         problem = "has no JobId" if job_id is None else f"has JobId {_shown(job_id)}"
         raise NotificationError(
-            f"{where} {problem}: not a Rekognition completion notification "
-            f"(keys: {', '.join(sorted(map(str, data))) or 'none'})"
+            f"{where} {problem}: not a Rekognition completion notification (keys: {_keys(data)})"
         )
     raw_status = data.get("Status")
     try:
@@ -182,6 +245,12 @@ def _from_rekognition(data: Mapping[str, Any], where: str) -> CompletionNotifica
     )
 
 
+def _keys(data: Mapping[str, Any]) -> str:
+    keys = sorted(map(str, data))
+    shown = ", ".join(_REPR.repr(key)[1:-1] for key in keys[:12]) or "none"
+    return shown + (f", ... ({len(keys)} in all)" if len(keys) > 12 else "")
+
+
 def _optional_str(data: Mapping[str, Any], key: str, where: str) -> str | None:
     value = data.get(key)
     if value is None or isinstance(value, str):
@@ -197,7 +266,7 @@ def _timestamp(value: object, where: str) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.isascii() and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= _MAX_DIGITS:
         return int(value)
     raise NotificationError(f"{where}.Timestamp is {_shown(value)}, not milliseconds")
 
@@ -212,12 +281,22 @@ def _video(value: object, where: str) -> S3Video | None:
     if not isinstance(bucket, str) or not isinstance(name, str):
         raise NotificationError(f"{where}.Video needs string S3Bucket and S3ObjectName")
     version = video.get("S3ObjectVersion")
-    try:
-        return S3Video(bucket, name, version if isinstance(version, str) else None)
-    except RequestValidationError as err:
-        raise NotificationError(f"{where}.Video is not a valid S3 object: {err}") from err
+    # What the service sent is taken as it is: `S3Video()` would hold it to the request
+    # rules, and a notification must never fail to parse over that (as in results).
+    parsed = object.__new__(S3Video)
+    object.__setattr__(parsed, "bucket", bucket)
+    object.__setattr__(parsed, "name", name)
+    object.__setattr__(parsed, "version", version if isinstance(version, str) else None)
+    return parsed
+
+
+_REPR: Final = reprlib.Repr()
+_REPR.maxlevel = 3
+_REPR.maxstring = 80
+_REPR.maxother = 80
 
 
 def _shown(value: object) -> str:
-    text = repr(value)
+    """A short repr, however big or deep `value` is."""
+    text = _REPR.repr(value)
     return text if len(text) <= 80 else text[:77] + "..."

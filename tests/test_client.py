@@ -522,14 +522,20 @@ class TestSearch:
 
 
 class TestCompletions:
-    def test_uses_the_client_region_for_sqs(self, fake: FakeRekognition) -> None:
+    def test_uses_the_queues_region_for_sqs(self, fake: FakeRekognition) -> None:
         from moto import mock_aws
 
         with mock_aws():
-            sqs = boto3.client("sqs", region_name="us-east-1")
+            sqs = boto3.client("sqs", region_name="us-west-2")  # not the client's region
             queue = sqs.create_queue(QueueName="done")["QueueUrl"]
+            body = '{"JobId": "job-1", "Status": "SUCCEEDED"}'
+            sqs.send_message(QueueUrl=queue, MessageBody=body)
             client = FaceSearchClient(fake.client())
-            assert list(client.completions(queue, wait_time_seconds=0, idle_timeout=0)) == []
+            assert client.boto3_client.meta.region_name == "us-east-1"
+            got = client.completions(queue, wait_time_seconds=0, idle_timeout=0)
+            assert [done.job_id for done in got] == ["job-1"]
+            sqs.send_message(QueueUrl=queue, MessageBody=body)
             session = boto3.Session(region_name="us-east-1")
             built = FaceSearchClient(boto3_session=session)
-            assert list(built.completions(queue, wait_time_seconds=0, idle_timeout=0)) == []
+            got = built.completions(queue, wait_time_seconds=0, idle_timeout=0)
+            assert [done.job_id for done in got] == ["job-1"]

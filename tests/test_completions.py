@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import botocore.session
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
 from faketime import FakeTime as FakeClock
 from moto import mock_aws
+from moto_world import World
+from moto_world import completion as notification
 
 from rekoface import (
     Completion,
@@ -26,64 +28,9 @@ from rekoface import (
     NotificationStatus,
     RequestValidationError,
     ServiceError,
+    TransportError,
 )
 from rekoface.completions import iter_completions
-
-
-def notification(job_id: str, status: str = "SUCCEEDED", api: str = "StartFaceSearch") -> str:
-    return json.dumps(
-        {
-            "JobId": job_id,
-            "Status": status,
-            "API": api,
-            "Timestamp": 1510552143106,
-            "Video": {"S3ObjectName": "video.mp4", "S3Bucket": "example-videos"},
-        }
-    )
-
-
-class Queue:
-    """An SNS topic subscribed to a queue in moto, and a client that counts its calls."""
-
-    def __init__(self, **attributes: str) -> None:
-        self.sqs = boto3.client("sqs", region_name="us-east-1")
-        sns = boto3.client("sns", region_name="us-east-1")
-        name = f"rekoface-{uuid.uuid4().hex[:12]}"
-        self.url = self.sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]  # type: ignore[arg-type]
-        arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        self.topic = sns.create_topic(Name=f"AmazonRekognition-{name}")["TopicArn"]
-        sns.subscribe(TopicArn=self.topic, Protocol="sqs", Endpoint=arn)
-        self.sns = sns
-        self.calls: list[str] = []
-        self.worker = boto3.client("sqs", region_name="us-east-1")
-        self.worker.meta.events.register("before-call.sqs.*", self._count)
-
-    def _count(self, model: Any, **_: Any) -> None:
-        self.calls.append(model.name)
-
-    def publish(self, body: str) -> None:
-        self.sns.publish(TopicArn=self.topic, Message=body)
-
-    def send_raw(self, body: str) -> None:
-        self.sqs.send_message(QueueUrl=self.url, MessageBody=body)
-
-    def counts(self) -> tuple[int, int]:
-        attributes = self.sqs.get_queue_attributes(
-            QueueUrl=self.url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return (
-            int(attributes["ApproximateNumberOfMessages"]),
-            int(attributes["ApproximateNumberOfMessagesNotVisible"]),
-        )
-
-    def visible(self) -> list[str]:
-        response = self.sqs.receive_message(
-            QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-        )
-        return [m["Body"] for m in response.get("Messages", [])]
 
 
 @pytest.fixture
@@ -93,18 +40,21 @@ def aws() -> Iterator[None]:
 
 
 @pytest.fixture
-def queue(aws: None) -> Queue:
-    return Queue()
+def queue(aws: None) -> World:
+    return World()
 
 
-def worker(queue: Queue, clock: FakeClock, **kwargs: Any) -> Iterator[Completion]:
+def worker(
+    queue: World, clock: FakeClock, client: Any = None, **kwargs: Any
+) -> Iterator[Completion]:
     kwargs.setdefault("wait_time_seconds", 0)
     kwargs.setdefault("idle_timeout", 3)
-    return iter_completions(queue.worker, queue.url, sleep=clock.sleep, clock=clock, **kwargs)
+    client = client if client is not None else queue.client()
+    return iter_completions(client, queue.queue_url, sleep=clock.sleep, clock=clock, **kwargs)
 
 
 class TestWorker:
-    def test_handled_completions_are_deleted(self, queue: Queue) -> None:
+    def test_handled_completions_are_deleted(self, queue: World) -> None:
         clock = FakeClock()
         queue.publish(notification("job-1"))
         queue.send_raw(notification("job-2", "FAILED"))
@@ -119,7 +69,7 @@ class TestWorker:
         ]
         assert queue.counts() == (0, 0)
 
-    def test_an_exception_leaves_the_message_for_redelivery(self, queue: Queue) -> None:
+    def test_an_exception_leaves_the_message_for_redelivery(self, queue: World) -> None:
         clock = FakeClock()
         queue.publish(notification("job-1"))
         completions = worker(queue, clock)
@@ -131,7 +81,7 @@ class TestWorker:
         assert list(completions) == []
         assert "DeleteMessage" not in queue.calls
 
-    def test_other_apis_and_malformed_messages_are_left_alone(self, queue: Queue) -> None:
+    def test_other_apis_and_malformed_messages_are_left_alone(self, queue: World) -> None:
         clock = FakeClock()
         queue.publish(notification("label-job", api="StartLabelDetection"))
         queue.send_raw("not a notification")
@@ -144,13 +94,25 @@ class TestWorker:
         assert queue.counts() == (0, 2)  # received once, neither deleted nor released
         assert "ChangeMessageVisibility" not in queue.calls
 
-    def test_stops_after_idle_timeout_without_spinning(self, queue: Queue) -> None:
+    def test_poison_messages_are_left_alone_like_any_foreign_message(self, queue: World) -> None:
+        clock = FakeClock()
+        queue.send_raw("[" * 100_000)  # RecursionError in json, once
+        queue.publish('{"JobId": "j", "Status": "SUCCEEDED", "Timestamp": "' + "9" * 5000 + '"}')
+        queue.publish(notification("job-1"))
+        seen = []
+        for done in worker(queue, clock, max_messages=3):
+            with done:
+                seen.append(done.job_id)
+        assert seen == ["job-1"]
+        assert queue.counts() == (0, 2)  # the poison: not deleted, left to the redrive policy
+
+    def test_stops_after_idle_timeout_without_spinning(self, queue: World) -> None:
         clock = FakeClock()
         assert list(worker(queue, clock, idle_timeout=3)) == []
         assert clock.sleeps == [1.0, 1.0, 1.0]
         assert queue.calls.count("ReceiveMessage") == 4
 
-    def test_idle_timeout_zero_drains_what_is_there(self, queue: Queue) -> None:
+    def test_idle_timeout_zero_drains_what_is_there(self, queue: World) -> None:
         clock = FakeClock()
         for job in ("a", "b"):
             queue.publish(notification(job))
@@ -161,7 +123,7 @@ class TestWorker:
         assert sorted(jobs) == ["a", "b"]
         assert clock.sleeps == []
 
-    def test_idle_time_restarts_after_each_completion(self, queue: Queue) -> None:
+    def test_idle_time_restarts_after_each_completion(self, queue: World) -> None:
         clock = FakeClock()
         queue.publish(notification("job-1"))
         for done in worker(queue, clock, idle_timeout=10):
@@ -169,7 +131,7 @@ class TestWorker:
                 clock.sleep(100)  # a long handler is not idle time
         assert clock.now == 110
 
-    def test_queue_visibility_is_read_once(self, queue: Queue) -> None:
+    def test_queue_visibility_is_read_once(self, queue: World) -> None:
         clock = FakeClock()
         for job in ("a", "b", "c"):
             queue.publish(notification(job))
@@ -178,16 +140,17 @@ class TestWorker:
                 pass
         assert queue.calls.count("GetQueueAttributes") == 1
 
-    def test_a_given_visibility_timeout_is_sent_with_each_receive(self, queue: Queue) -> None:
+    def test_a_given_visibility_timeout_is_sent_with_each_receive(self, queue: World) -> None:
         clock = FakeClock()
         sent: list[dict[str, Any]] = []
-        queue.worker.meta.events.register(
+        client = queue.client()
+        client.meta.events.register(
             "provide-client-params.sqs.ReceiveMessage", lambda params, **_: sent.append(params)
         )
-        list(worker(queue, clock, idle_timeout=0, visibility_timeout=600, max_messages=4))
+        list(worker(queue, clock, client, idle_timeout=0, visibility_timeout=600, max_messages=4))
         assert sent == [
             {
-                "QueueUrl": queue.url,
+                "QueueUrl": queue.queue_url,
                 "MaxNumberOfMessages": 4,
                 "WaitTimeSeconds": 0,
                 "VisibilityTimeout": 600,
@@ -225,7 +188,7 @@ class TestWorker:
         assert clock.now == 45.5
 
     def test_nothing_is_handed_out_after_its_visibility_ran_out(
-        self, queue: Queue, caplog: pytest.LogCaptureFixture
+        self, queue: World, caplog: pytest.LogCaptureFixture
     ) -> None:
         clock = FakeClock()
         for job in ("a", "b", "c"):
@@ -241,12 +204,28 @@ class TestWorker:
         assert "job c: its notification's visibility ran out" in caplog.text
         assert queue.counts() == (0, 1)  # c: not deleted, back after its visibility timeout
 
+    def test_nothing_is_handed_out_in_the_last_second_of_visibility(
+        self, queue: World, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        clock = FakeClock()
+        for job in ("a", "b"):
+            queue.publish(notification(job))
+        handled = []
+        completions = worker(queue, clock, max_messages=2, visibility_timeout=10, idle_timeout=0)
+        with caplog.at_level(logging.WARNING, logger="rekoface"):
+            for done in completions:
+                with done:
+                    handled.append(done.job_id)
+                    clock.sleep(9.5)  # b's visibility has half a second left: too little
+        assert len(handled) == 1
+        assert "visibility ran out before it could be handed out" in caplog.text
+
     def test_a_zero_queue_visibility_is_refused(self, aws: None) -> None:
-        queue = Queue(VisibilityTimeout="0")
+        queue = World(VisibilityTimeout="0")
         with pytest.raises(ConfigurationError, match="VisibilityTimeout is 0"):
             next(worker(queue, FakeClock()))
 
-    def test_closing_mid_batch_releases_unhandled_completions_only(self, queue: Queue) -> None:
+    def test_closing_mid_batch_releases_unhandled_completions_only(self, queue: World) -> None:
         clock = FakeClock()
         queue.publish(notification("a"))
         queue.publish(notification("b"))
@@ -260,7 +239,7 @@ class TestWorker:
         assert [json.loads(json.loads(body)["Message"])["JobId"] for body in left] == ["b"]
         assert queue.counts() == (0, 2)  # b, received again just now, and junk still in flight
 
-    def test_two_workers_share_the_queue(self, queue: Queue) -> None:
+    def test_two_workers_share_the_queue(self, queue: World) -> None:
         clock = FakeClock()
         for i in range(6):
             queue.publish(notification(f"job-{i}"))
@@ -275,7 +254,7 @@ class TestWorker:
 
 
 class TestCompletion:
-    def test_ack_is_idempotent(self, queue: Queue) -> None:
+    def test_ack_is_idempotent(self, queue: World) -> None:
         queue.publish(notification("job-1"))
         done = next(worker(queue, FakeClock()))
         done.ack()
@@ -284,7 +263,7 @@ class TestCompletion:
             pass
         assert queue.calls.count("DeleteMessage") == 1
 
-    def test_repr_is_short(self, queue: Queue) -> None:
+    def test_repr_is_short(self, queue: World) -> None:
         queue.publish(notification("job-1"))
         done = next(worker(queue, FakeClock()))
         text = repr(done)
@@ -293,14 +272,70 @@ class TestCompletion:
         assert done.message_id in text
         assert "sqs" not in text.lower()
 
-    def test_extend_visibility(self, queue: Queue) -> None:
+    def test_extend_visibility_keeps_the_message_from_other_workers(self, queue: World) -> None:
         queue.publish(notification("job-1"))
-        done = next(worker(queue, FakeClock()))
+        client = queue.client()
+        sent: list[int] = []
+        client.meta.events.register(
+            "provide-client-params.sqs.ChangeMessageVisibility",
+            lambda params, **_: sent.append(params["VisibilityTimeout"]),
+        )
+        clock = FakeClock()
+        done = next(worker(queue, clock, client, visibility_timeout=30))
         done.extend_visibility(900)
-        assert queue.calls[-1] == "ChangeMessageVisibility"
+        assert sent == [900]
+        assert done.visible_until == 900 - 1  # less the margin
+        assert queue.visible() == []  # still hidden from every other worker
+        done.extend_visibility(0)  # hand it back now
+        assert sent == [900, 0]
+        assert len(queue.visible()) == 1  # another worker gets it at once
         with pytest.raises(RequestValidationError) as info:
             done.extend_visibility(50_000)
         assert info.value.paths == ("seconds",)
+
+    def test_an_ack_after_the_visibility_ran_out_is_not_claimed(
+        self, queue: World, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        queue.publish(notification("job-1"))
+        clock = FakeClock()
+        done = next(worker(queue, clock, visibility_timeout=60))
+        assert done.visible_until == 59.0
+        with caplog.at_level(logging.WARNING, logger="rekoface"), done:
+            clock.sleep(61)  # a slow handler: SQS may hand the message to another worker
+        assert not done.acked
+        assert "job job-1: acked after its notification's visibility ran out" in caplog.text
+        assert queue.calls.count("DeleteMessage") == 1  # still sent: it may yet work
+
+    def test_an_ack_within_the_visibility_is_claimed(self, queue: World) -> None:
+        queue.publish(notification("job-1"))
+        clock = FakeClock()
+        done = next(worker(queue, clock, visibility_timeout=60))
+        with done:
+            clock.sleep(58.9)
+        assert done.acked
+        assert queue.counts() == (0, 0)
+
+    def test_the_queues_visibility_bounds_the_ack(
+        self, aws: None, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        queue = World(VisibilityTimeout="5")
+        queue.publish(notification("job-1"))
+        clock = FakeClock()
+        done = next(worker(queue, clock))
+        with caplog.at_level(logging.WARNING, logger="rekoface"), done:
+            clock.sleep(5)
+        assert not done.acked
+        assert "visibility ran out" in caplog.text
+
+    def test_extend_visibility_moves_the_ack_deadline(self, queue: World) -> None:
+        queue.publish(notification("job-1"))
+        clock = FakeClock()
+        done = next(worker(queue, clock, visibility_timeout=60))
+        clock.sleep(50)
+        done.extend_visibility(600)
+        with done:
+            clock.sleep(500)  # 550 s after the receive, 500 s after the extension
+        assert done.acked
 
     def test_a_failed_delete_raises_a_service_error(self) -> None:
         client: Any = botocore.session.get_session().create_client("sqs", region_name="us-east-1")
@@ -361,3 +396,116 @@ def test_every_bad_parameter_is_reported_before_any_call() -> None:
         "completions.sleep",
         "completions.clock",
     )
+
+
+class ScriptedSqs:
+    """An SQS client whose receives follow a script (answers or exceptions to raise)."""
+
+    def __init__(self, clock: FakeClock, script: list[Any]) -> None:
+        self.clock = clock
+        self.script = list(script)
+        self.receives = 0
+
+    def get_queue_attributes(self, **_: Any) -> dict[str, Any]:
+        return {"Attributes": {"VisibilityTimeout": "30"}}
+
+    def receive_message(self, **_: Any) -> dict[str, Any]:
+        self.receives += 1
+        answer = self.script.pop(0) if self.script else []
+        if isinstance(answer, BaseException):
+            raise answer
+        return {"Messages": answer} if answer else {}
+
+
+def _client_error(code: str, status: int = 400) -> ClientError:
+    response: Any = {
+        "Error": {"Code": code, "Message": code},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }
+    return ClientError(response, "ReceiveMessage")
+
+
+def _message(job_id: str) -> dict[str, Any]:
+    return {"MessageId": job_id, "ReceiptHandle": job_id, "Body": notification(job_id)}
+
+
+class TestTransientErrors:
+    URL = "https://sqs.us-east-1.amazonaws.com/1/q"
+
+    def worker(self, sqs: ScriptedSqs, clock: FakeClock, **kwargs: Any) -> Iterator[Completion]:
+        return iter_completions(sqs, self.URL, sleep=clock.sleep, clock=clock, **kwargs)  # type: ignore[arg-type]
+
+    def test_are_waited_out_with_backoff_and_logged(self, caplog: pytest.LogCaptureFixture) -> None:
+        clock = FakeClock()
+        sqs = ScriptedSqs(
+            clock,
+            [
+                EndpointConnectionError(endpoint_url=self.URL),
+                _client_error("ThrottlingException"),
+                _client_error("InternalError", 500),
+                [_message("job-1")],
+                ReadTimeoutError(endpoint_url=self.URL),
+                [_message("job-2")],
+            ],
+        )
+        completions = self.worker(sqs, clock)
+        with caplog.at_level(logging.WARNING, logger="rekoface"):
+            first = next(completions)
+            assert first.job_id == "job-1"
+            assert clock.sleeps == [1.0, 2.0, 4.0]  # doubling while it lasts
+            second = next(completions)  # the generator lives on after more errors
+        assert second.job_id == "job-2"
+        assert clock.sleeps == [1.0, 2.0, 4.0, 1.0]  # a success starts the count again
+        assert caplog.text.count("SQS ReceiveMessage failed, will retry") == 4
+
+    def test_an_error_waiting_cannot_cure_is_raised_typed(self) -> None:
+        clock = FakeClock()
+        sqs = ScriptedSqs(clock, [_client_error("AWS.SimpleQueueService.NonExistentQueue")])
+        completions = self.worker(sqs, clock)
+        with pytest.raises(ServiceError) as info:
+            next(completions)
+        assert info.value.code == "AWS.SimpleQueueService.NonExistentQueue"
+        assert clock.sleeps == []
+
+    def test_an_error_still_there_when_the_idle_time_is_up_is_raised(self) -> None:
+        clock = FakeClock()
+        errors = [EndpointConnectionError(endpoint_url=self.URL) for _ in range(10)]
+        sqs = ScriptedSqs(clock, list(errors))
+        completions = self.worker(sqs, clock, idle_timeout=10)
+        with pytest.raises(TransportError):
+            next(completions)
+        assert clock.sleeps == [1.0, 2.0, 4.0, 3.0]  # never past the idle deadline
+        assert clock.now == 10
+
+    def test_draining_with_an_error_raises_rather_than_saying_empty(self) -> None:
+        clock = FakeClock()
+        sqs = ScriptedSqs(clock, [_client_error("ThrottlingException")])
+        completions = self.worker(sqs, clock, idle_timeout=0)
+        with pytest.raises(ServiceError):
+            next(completions)
+
+    def test_reading_the_queues_visibility_waits_them_out_too(self) -> None:
+        clock = FakeClock()
+        sqs = ScriptedSqs(clock, [[_message("job-1")]])
+        answers: list[Any] = [_client_error("ServiceUnavailable", 503)]
+
+        def get_queue_attributes(**_: Any) -> dict[str, Any]:
+            if answers:
+                raise answers.pop()
+            return {"Attributes": {"VisibilityTimeout": "30"}}
+
+        sqs.get_queue_attributes = get_queue_attributes  # type: ignore[method-assign]
+        completions = self.worker(sqs, clock)
+        assert next(completions).job_id == "job-1"
+        assert clock.sleeps == [1.0]
+
+
+class TestRegion:
+    def test_the_queue_is_read_in_its_own_region(self, aws: None) -> None:
+        from rekoface import FaceSearchClient
+
+        queue = World("us-west-2")
+        queue.publish(notification("job-1"))
+        client = FaceSearchClient(boto3_session=boto3.Session(region_name="us-east-1"))
+        completions = client.completions(queue.queue_url, wait_time_seconds=0, idle_timeout=0)
+        assert [done.job_id for done in completions] == ["job-1"]

@@ -6,13 +6,11 @@ moto's SQS long poll really blocks, so the SQS tests use ``wait_time_seconds=0``
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import threading
-import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -24,20 +22,23 @@ from faketime import FakeTime as FakeClock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
+from moto_world import World
+from moto_world import completion as notification
 
+import rekoface
 from rekoface import (
     BackoffPoller,
     ConfigurationError,
     JobState,
     JobStatus,
-    Poller,
     PollTimeoutError,
     RequestValidationError,
     ServiceError,
-    SqsNotificationPoller,
+    _receiver,
     _sqs,
     pollers,
 )
+from rekoface.pollers import SqsNotificationPoller
 
 # -- fakes ------------------------------------------------------------------------------
 
@@ -71,44 +72,19 @@ class Job:
         return JobStatus(job_id, state)
 
 
-def notification(job_id: str, status: str = "SUCCEEDED", api: str = "StartFaceSearch") -> str:
-    return json.dumps(
-        {
-            "JobId": job_id,
-            "Status": status,
-            "API": api,
-            "JobTag": "tests",
-            "Timestamp": 1510552143106,
-            "Video": {"S3ObjectName": "video.mp4", "S3Bucket": "example-videos"},
-        }
-    )
-
-
 @pytest.fixture(autouse=True)
 def _fresh_receivers(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test starts with no shared receivers (they are per process, keyed by queue URL)."""
-    monkeypatch.setattr(pollers, "_RECEIVERS", {})
+    monkeypatch.setattr(_receiver, "_RECEIVERS", {})
 
 
 # -- the protocol ---------------------------------------------------------------------------
 
 
-def test_both_pollers_satisfy_the_protocol() -> None:
-    assert isinstance(BackoffPoller(), Poller)
-    assert isinstance(SqsNotificationPoller("https://sqs.us-east-1.amazonaws.com/1/q"), Poller)
-
-    class Custom:
-        def wait(
-            self,
-            job_id: str,
-            fetch_status: Callable[[str], JobStatus],
-            *,
-            timeout: float | None = None,
-        ) -> JobStatus:
-            return fetch_status(job_id)
-
-    assert isinstance(Custom(), Poller)
-    assert not isinstance(object(), Poller)
+def test_the_sqs_poller_is_importable_from_pollers_and_the_package() -> None:
+    # Users import it from rekoface.pollers; its code lives with the SQS layer.
+    assert pollers.SqsNotificationPoller is rekoface.SqsNotificationPoller
+    assert "SqsNotificationPoller" in pollers.__all__
 
 
 # -- BackoffPoller --------------------------------------------------------------------------
@@ -322,7 +298,8 @@ class ScriptedSqs:
         self.script = list(script or [])
         self.receives: list[dict[str, Any]] = []
         self.deleted: list[str] = []
-        self.delete_error: Exception | None = None
+        self.released: list[str] = []
+        self.delete_error: BaseException | None = None
 
     def receive_message(self, **params: Any) -> dict[str, Any]:
         self.receives.append(params)
@@ -339,6 +316,10 @@ class ScriptedSqs:
         if self.delete_error is not None:
             raise self.delete_error
         self.deleted.append(params["ReceiptHandle"])
+        return {}
+
+    def change_message_visibility(self, **params: Any) -> dict[str, Any]:
+        self.released.append(params["ReceiptHandle"])
         return {}
 
 
@@ -474,7 +455,7 @@ class TestSqsPollerUnit:
         job = Job(clock, states=[JobState.IN_PROGRESS, JobState.SUCCEEDED])
         sqs_poller(clock, sqs).wait("job-1", job)
         assert sqs.deleted == ["mine"]
-        assert not hasattr(sqs, "change_message_visibility")  # never released early
+        assert sqs.released == []  # never released early
 
     def test_a_late_duplicate_of_a_finished_job_is_deleted(self) -> None:
         clock = FakeClock(1000.0)
@@ -531,14 +512,51 @@ class TestSqsPollerUnit:
         assert "will retry" in caplog.text
         assert clock.sleeps == [1.0]
 
+    def test_transient_errors_in_a_row_back_off(self, caplog: pytest.LogCaptureFixture) -> None:
+        clock = FakeClock(1000.0)
+        throttled = [client_error("ThrottlingException") for _ in range(3)]
+        sqs = ScriptedSqs(clock, [*throttled, [], [message(notification("job-1"), "h1")]])
+        job = Job(clock, states=[JobState.IN_PROGRESS, JobState.SUCCEEDED])
+        with caplog.at_level(logging.WARNING, logger="rekoface"):
+            sqs_poller(clock, sqs).wait("job-1", job)
+        # 1, 2, 4 s while the errors last; then the ordinary idle second
+        assert clock.sleeps == [1.0, 2.0, 4.0, 1.0]
+        assert caplog.text.count("will retry") == 3
+
+    def test_backoff_never_sleeps_past_the_next_check(self) -> None:
+        clock = FakeClock(0.0)
+        errors = [EndpointConnectionError(endpoint_url=QUEUE) for _ in range(6)]
+        sqs = ScriptedSqs(clock, errors)
+        job = Job(clock, 20)
+        poller = sqs_poller(clock, sqs, fallback_interval=20)
+        assert poller.wait("job-1", job).state is JobState.SUCCEEDED
+        assert clock.sleeps == [1.0, 2.0, 4.0, 8.0, 5.0]  # cut to the check at 20 s
+        assert job.calls == [0.0, 20.0]
+
+    @pytest.mark.parametrize("failure", [KeyboardInterrupt(), RuntimeError("raw")])
+    def test_hints_are_handed_over_before_anything_is_deleted(self, failure: BaseException) -> None:
+        clock = FakeClock(1000.0)
+        receiver = _receiver.receiver_for(QUEUE)
+        other, _ = receiver.register("job-b")  # another thread's waiter, between rounds
+        sqs = ScriptedSqs(
+            clock,
+            [[message(notification("job-a"), "ha"), message(notification("job-b"), "hb")]],
+        )
+        sqs.delete_error = failure  # the first delete is interrupted
+        job = Job(clock, job_id="job-a", states=[JobState.IN_PROGRESS, JobState.SUCCEEDED])
+        with pytest.raises(type(failure)):
+            sqs_poller(clock, sqs).wait("job-a", job)
+        assert [hint.job_id for hint in other.hints] == ["job-b"]  # B knows at once
+        assert not receiver.leading
+
     def test_other_receive_errors_raise_and_unregister(self) -> None:
         clock = FakeClock(1000.0)
         sqs = ScriptedSqs(clock, [client_error("AWS.SimpleQueueService.NonExistentQueue")])
         with pytest.raises(ServiceError) as info:
             sqs_poller(clock, sqs).wait("job-1", Job(clock))
         assert info.value.code == "AWS.SimpleQueueService.NonExistentQueue"
-        assert pollers._RECEIVERS[QUEUE].waiters == {}
-        assert not pollers._RECEIVERS[QUEUE].leading
+        assert _receiver._RECEIVERS[QUEUE].waiters == {}
+        assert not _receiver._RECEIVERS[QUEUE].leading
 
     def test_an_error_in_fetch_status_unregisters(self) -> None:
         clock = FakeClock(1000.0)
@@ -548,24 +566,24 @@ class TestSqsPollerUnit:
 
         with pytest.raises(RuntimeError):
             sqs_poller(clock, ScriptedSqs(clock)).wait("job-1", broken)
-        assert pollers._RECEIVERS[QUEUE].waiters == {}
-        assert "job-1" not in pollers._RECEIVERS[QUEUE].finished
+        assert _receiver._RECEIVERS[QUEUE].waiters == {}
+        assert "job-1" not in _receiver._RECEIVERS[QUEUE].finished
 
     def test_memory_is_bounded(self) -> None:
         memory: Any = OrderedDict()
-        for i in range(pollers._MEMORY + 5):
-            pollers._remember(memory, i, None)
-        assert len(memory) == pollers._MEMORY
+        for i in range(_receiver.MEMORY + 5):
+            _receiver.remember(memory, i, None)
+        assert len(memory) == _receiver.MEMORY
         assert next(iter(memory)) == 5
 
     def test_two_waiters_on_one_job_both_get_it(self) -> None:
         clock = FakeClock(1000.0)
-        receiver = pollers._receiver_for(QUEUE)
+        receiver = _receiver.receiver_for(QUEUE)
         first, _ = receiver.register("job-1")
         second, _ = receiver.register("job-1")
         sqs = ScriptedSqs(clock)
         messages: Any = [message(notification("job-1"), "h")]
-        assert receiver._route(sqs, messages)  # type: ignore[arg-type]
+        assert receiver.route(sqs, messages)  # type: ignore[arg-type]
         assert sqs.deleted == ["h"]
         assert len(first.hints) == len(second.hints) == 1
         receiver.unregister(first, finished=False)
@@ -577,11 +595,12 @@ class TestSqsPollerUnit:
 
     def test_step_returns_at_once_with_a_pending_hint(self) -> None:
         clock = FakeClock(1000.0)
-        receiver = pollers._receiver_for(QUEUE)
+        receiver = _receiver.receiver_for(QUEUE)
         waiter, _ = receiver.register("job-1")
         waiter.hints.append(object())  # type: ignore[arg-type]
         sqs = ScriptedSqs(clock)
-        receiver.step(sqs_poller(clock, sqs), sqs, waiter, clock.now + 5)  # type: ignore[arg-type]
+        how = _receiver.Round(sqs, 0, clock.sleep, clock)  # type: ignore[arg-type]
+        receiver.step(how, waiter, clock.now + 5)
         assert sqs.receives == []
 
 
@@ -619,6 +638,8 @@ class TestSqsPollerSetUp:
 
     def test_bind_session_makes_one_client_from_the_session(self) -> None:
         session = boto3.Session(region_name="eu-west-1")
+        made: list[str] = []
+        session.events.register("creating-client-class.sqs", lambda **_: made.append("sqs"))
         poller = SqsNotificationPoller(QUEUE)
         threads = [
             threading.Thread(target=poller.bind_session, args=(session, None)) for _ in range(8)
@@ -628,14 +649,23 @@ class TestSqsPollerSetUp:
         for thread in threads:
             thread.join()
         client = poller.sqs_client
-        assert client.meta.region_name == "eu-west-1"
+        assert made == ["sqs"]  # once, from this session
         poller.bind_session(boto3.Session(), "us-west-2")
         assert poller.sqs_client is client  # idempotent
 
-    def test_bind_session_prefers_the_given_region(self) -> None:
-        poller = SqsNotificationPoller(QUEUE)
+    def test_the_queue_urls_region_wins(self) -> None:
+        # A queue answers only in its own region, whatever the Rekognition client's is.
+        poller = SqsNotificationPoller("https://sqs.us-west-2.amazonaws.com/1/q")
+        poller.bind_session(boto3.Session(region_name="eu-west-1"), "us-east-1")
+        assert poller.sqs_client.meta.region_name == "us-west-2"
+
+    def test_a_url_without_a_region_takes_the_given_one(self) -> None:
+        poller = SqsNotificationPoller("http://127.0.0.1:9324/000000000000/q")
         poller.bind_session(boto3.Session(region_name="eu-west-1"), "ap-south-1")
         assert poller.sqs_client.meta.region_name == "ap-south-1"
+        other = SqsNotificationPoller("http://127.0.0.1:9324/000000000000/q")
+        other.bind_session(boto3.Session(region_name="eu-west-1"), None)
+        assert other.sqs_client.meta.region_name == "eu-west-1"
 
     def test_a_given_client_is_kept(self) -> None:
         given_client = boto3.client("sqs", region_name="us-east-1")
@@ -663,8 +693,9 @@ class TestSqsPollerSetUp:
             poller.bind_session(None, None)
 
     def test_a_malformed_region_is_a_configuration_error(self) -> None:
+        poller = SqsNotificationPoller("http://127.0.0.1:9324/000000000000/q")
         with pytest.raises(ConfigurationError, match="cannot build an SQS client"):
-            SqsNotificationPoller(QUEUE).bind_session(None, "not a region!")
+            poller.bind_session(None, "not a region!")
 
     @pytest.mark.parametrize(
         ("url", "region"),
@@ -685,90 +716,32 @@ class TestSqsPollerSetUp:
 # -- SqsNotificationPoller end to end: moto's SNS delivers to moto's SQS ---------------------
 
 
-class Aws:
-    """A topic subscribed to a queue (with a dead-letter queue), in moto."""
-
-    def __init__(self, max_receive_count: int = 2) -> None:
-        self.sqs = boto3.client("sqs", region_name="us-east-1")
-        self.sns = boto3.client("sns", region_name="us-east-1")
-        name = f"rekoface-{uuid.uuid4().hex[:12]}"
-        self.dlq_url = self.sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
-        dlq_arn = self.arn(self.dlq_url)
-        redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive_count}
-        self.queue_url = self.sqs.create_queue(
-            QueueName=name, Attributes={"RedrivePolicy": json.dumps(redrive)}
-        )["QueueUrl"]
-        self.topic_arn = self.sns.create_topic(Name=f"AmazonRekognition-{name}")["TopicArn"]
-        self.sns.subscribe(
-            TopicArn=self.topic_arn, Protocol="sqs", Endpoint=self.arn(self.queue_url)
-        )
-        self.received: list[str] = []  # MessageIds the poller's client received
-
-    def arn(self, url: str) -> str:
-        attributes = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
-        return attributes["Attributes"]["QueueArn"]
-
-    def publish(self, body: str) -> None:
-        """What Rekognition does when a job ends (moto wraps it in the SNS envelope)."""
-        self.sns.publish(TopicArn=self.topic_arn, Message=body)
-
-    def send_raw(self, body: str) -> None:
-        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
-
-    def poller_client(self) -> Any:
-        client = boto3.client("sqs", region_name="us-east-1")
-
-        def record(parsed: dict[str, Any], **_: Any) -> None:
-            self.received.extend(m["MessageId"] for m in parsed.get("Messages", []))
-
-        client.meta.events.register("after-call.sqs.ReceiveMessage", record)
-        return client
-
-    def counts(self, url: str | None = None) -> tuple[int, int]:
-        attributes = self.sqs.get_queue_attributes(
-            QueueUrl=url or self.queue_url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return (
-            int(attributes["ApproximateNumberOfMessages"]),
-            int(attributes["ApproximateNumberOfMessagesNotVisible"]),
-        )
-
-    def drain(self, url: str | None = None) -> list[Any]:
-        """Every message visible now, with its receive count (received by this call too)."""
-        response = self.sqs.receive_message(
-            QueueUrl=url or self.queue_url,
-            MaxNumberOfMessages=10,
-            WaitTimeSeconds=0,
-            AttributeNames=["ApproximateReceiveCount"],
-        )
-        return response.get("Messages", [])
-
-
 @pytest.fixture
-def aws() -> Iterator[Aws]:
+def aws() -> Iterator[World]:
     with mock_aws():
-        yield Aws()
+        yield World()
+
+
+def world_poller(aws: World, clock: FakeClock, **kwargs: Any) -> SqsNotificationPoller:
+    """A poller on the world's queue, its own recording client, no long polls."""
+    kwargs.setdefault("sqs_client", aws.client())
+    return SqsNotificationPoller(
+        aws.queue_url, wait_time_seconds=0, sleep=clock.sleep, clock=clock, **kwargs
+    )
 
 
 class TestSqsPollerEndToEnd:
-    def test_notification_through_sns_is_picked_up(self, aws: Aws) -> None:
+    def test_notification_through_sns_is_picked_up(self, aws: World) -> None:
         clock = FakeClock(0.0)
         aws.publish(notification("job-1"))
         job = Job(clock, states=[JobState.IN_PROGRESS, JobState.SUCCEEDED])
-        poller = SqsNotificationPoller(
-            aws.queue_url,
-            sqs_client=aws.poller_client(),
-            wait_time_seconds=0,
-            sleep=clock.sleep,
-            clock=clock,
-        )
+        poller = world_poller(aws, clock)
         assert poller.wait("job-1", job).state is JobState.SUCCEEDED
         assert len(job.calls) == 2
         assert clock.now == 0.0  # found at once: no fallback, no idle sleep
         assert aws.counts() == (0, 0)  # its message was deleted
 
-    def test_raw_delivery_is_picked_up(self, aws: Aws) -> None:
+    def test_raw_delivery_is_picked_up(self, aws: World) -> None:
         clock = FakeClock(0.0)
         aws.send_raw(notification("job-1"))
         job = Job(clock, states=[JobState.IN_PROGRESS, JobState.SUCCEEDED])
@@ -778,7 +751,7 @@ class TestSqsPollerEndToEnd:
         assert poller.wait("job-1", job).state is JobState.SUCCEEDED
         assert aws.counts() == (0, 0)
 
-    def test_foreign_and_malformed_messages_stay_and_never_reach_the_dlq(self, aws: Aws) -> None:
+    def test_foreign_and_malformed_messages_stay_and_never_reach_the_dlq(self, aws: World) -> None:
         clock = FakeClock(0.0)
         aws.publish(notification("someone-elses-job"))
         aws.publish(notification("label-job", api="StartLabelDetection"))
@@ -787,7 +760,7 @@ class TestSqsPollerEndToEnd:
         job = Job(clock, 300)
         poller = SqsNotificationPoller(
             aws.queue_url,
-            sqs_client=aws.poller_client(),
+            sqs_client=aws.client(),
             wait_time_seconds=0,
             fallback_interval=100,
             sleep=clock.sleep,
@@ -802,7 +775,18 @@ class TestSqsPollerEndToEnd:
         assert aws.counts() == (0, 3)  # still on the queue, in flight, not deleted
         assert aws.counts(aws.dlq_url) == (0, 0)
 
-    def test_control_releasing_early_would_send_them_to_the_dlq(self, aws: Aws) -> None:
+    def test_poison_messages_do_not_stop_the_waiter(self, aws: World) -> None:
+        clock = FakeClock(0.0)
+        aws.send_raw("[" * 100_000)
+        aws.publish('{"JobId": "job-1", "Status": "SUCCEEDED", "Timestamp": "' + "9" * 5000 + '"}')
+        aws.publish(notification("job-1"))
+        job = Job(clock, states=[JobState.IN_PROGRESS, JobState.SUCCEEDED])
+        poller = world_poller(aws, clock)
+        assert poller.wait("job-1", job).state is JobState.SUCCEEDED
+        assert len(job.calls) == 2  # confirmed on its own notification, no fallback
+        assert aws.counts() == (0, 2)  # the two poison messages: left alone
+
+    def test_control_releasing_early_would_send_them_to_the_dlq(self, aws: World) -> None:
         """What the poller must not do: bounce messages at visibility 0 (moto's redrive works)."""
         aws.publish(notification("someone-elses-job"))
         for _ in range(2):
@@ -813,13 +797,13 @@ class TestSqsPollerEndToEnd:
         assert aws.drain() == []  # the third receive moves it to the dead-letter queue
         assert len(aws.drain(aws.dlq_url)) == 1
 
-    def test_two_waiters_share_one_receiver(self, aws: Aws) -> None:
+    def test_two_waiters_share_one_receiver(self, aws: World) -> None:
         clock = FakeClock(0.0)
         ready = threading.Barrier(3, timeout=10)
         in_flight: list[int] = [0]
         most: list[int] = [0]
         lock = threading.Lock()
-        client = aws.poller_client()
+        client = aws.client()
 
         def before(**_: Any) -> None:
             with lock:
@@ -875,9 +859,9 @@ class TestSqsPollerEndToEnd:
             assert calls == 2  # the start, and the confirmation of its own notification
         assert most[0] == 1  # one receiver at a time
         assert aws.counts() == (0, 0)
-        assert pollers._RECEIVERS[aws.queue_url].waiters == {}
+        assert _receiver._RECEIVERS[aws.queue_url].waiters == {}
 
-    def test_fallback_when_the_notification_is_lost(self, aws: Aws) -> None:
+    def test_fallback_when_the_notification_is_lost(self, aws: World) -> None:
         clock = FakeClock(0.0)
         job = Job(clock, 40)
         poller = SqsNotificationPoller(
@@ -891,7 +875,7 @@ class TestSqsPollerEndToEnd:
         assert poller.wait("job-1", job).state is JobState.SUCCEEDED
         assert job.calls == [0.0, 30.0, 60.0]
 
-    def test_timeout_with_moto(self, aws: Aws) -> None:
+    def test_timeout_with_moto(self, aws: World) -> None:
         clock = FakeClock(0.0)
         poller = SqsNotificationPoller(
             aws.queue_url, sqs_client=aws.sqs, wait_time_seconds=0, sleep=clock.sleep, clock=clock
@@ -910,6 +894,30 @@ class TestSqsPollerEndToEnd:
             with pytest.raises(ServiceError) as info:
                 poller.wait("job-1", Job(clock), timeout=5)
             assert not info.value.retryable
+
+
+class TestWithTheClient:
+    def test_wait_binds_the_clients_session(self) -> None:
+        from rekoface import FaceSearchClient
+
+        with mock_aws():
+            west = World("us-west-2")
+            botocore_session = botocore.session.get_session()
+            seen: list[str] = []
+            botocore_session.register(
+                "before-call.sqs.ReceiveMessage", lambda **_: seen.append("session")
+            )
+            session = boto3.Session(botocore_session=botocore_session, region_name="us-east-1")
+            client = FaceSearchClient(boto3_session=session)
+            poller = SqsNotificationPoller(west.queue_url, wait_time_seconds=0)
+            job = client.start(
+                rekoface.FaceSearchRequest(rekoface.S3Video("videos", "a.mp4"), "employees")
+            )
+            client.wait(job, poller=poller)  # moto's jobs are done at once
+            sqs = poller.sqs_client
+            assert sqs.meta.region_name == "us-west-2"  # the queue's, not the client's
+            sqs.receive_message(QueueUrl=west.queue_url, WaitTimeSeconds=0)
+            assert seen == ["session"]  # made from the session FaceSearchClient was given
 
 
 def test_stubbed_receive_parameters() -> None:
