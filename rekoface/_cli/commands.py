@@ -90,7 +90,7 @@ def _poller(ctx: Context, progress: Progress) -> Poller:
 
 def _wait(ctx: Context, job_id: str, progress: Progress, *, then: str = "") -> JobStatus:
     """Wait with progress; a timeout or Ctrl-C names the command that resumes."""
-    options = []
+    options: list[tuple[str, str]] = []
     if ctx.args.queue_url is not None:
         options.append(("--queue-url", ctx.args.queue_url))
     resume = ctx.command_line("wait", job_id, options) + then
@@ -137,7 +137,7 @@ def _stream(ctx: Context, results: FaceSearchResults, token: str | None) -> int:
     resume = token
     try:
         # The raw pages: a private method kept for the CLI's JSON formats.
-        for persons, next_token in results._raw_pages():
+        for persons, next_token in results._raw_pages():  # pyright: ignore[reportPrivateUsage]
             writer.page(persons, results.video_metadata)
             resume = next_token
         writer.close()
