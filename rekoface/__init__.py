@@ -36,6 +36,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .batch import BatchOutcome
     from .client import (
         FaceSearchClient,
     )
@@ -94,6 +95,7 @@ __version__ = "0.1.0"
 #: ``TYPE_CHECKING`` imports above list the same names: tests/test_public_api.py holds
 #: all three equal (type checkers need static imports, so they cannot be generated).
 _LAZY: dict[str, str] = {
+    "BatchOutcome": "batch",
     "FaceSearchClient": "client",
     "Completion": "completions",
     "FaceSearchJob": "models",
@@ -151,6 +153,7 @@ __all__ = [
     "AgeRange",
     "Appearance",
     "BackoffPoller",
+    "BatchOutcome",
     "BoundingBox",
     "Completion",
     "CompletionNotification",

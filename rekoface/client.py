@@ -8,12 +8,14 @@ request building, the retry default, status and page parsing) is a plain functio
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _core
 from ._core import job_id_of
 from ._translate import translated
+from ._validation import raise_if_any
+from .errors import FieldError
 
 if TYPE_CHECKING:
     import boto3
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from mypy_boto3_rekognition import RekognitionClient
     from mypy_boto3_sqs import SQSClient
 
+    from .batch import BatchOutcome
     from .completions import Completion
     from .models import FaceSearchJob, FaceSearchRequest
     from .pollers import Poller
@@ -206,6 +209,70 @@ class FaceSearchClient:
         self.wait(job, poller=poller, timeout=timeout)
         return self.results(job, sort_by=sort_by, page_size=page_size)
 
+    # -- many videos ----------------------------------------------------------------
+
+    def search_many(
+        self,
+        requests: Iterable[FaceSearchRequest],
+        *,
+        key: str | None = None,
+        max_in_flight: int = 20,
+        start_rate: float = 5.0,
+        status_rate: float = 2.0,
+        queue_url: str | None = None,
+        sqs_client: SQSClient | None = None,
+        wait_time_seconds: int = 20,
+        timeout: float | None = None,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> Generator[BatchOutcome, None, None]:
+        """Search many videos, keeping up to `max_in_flight` jobs running; yield each outcome.
+
+        `requests` is consumed lazily. Every item yields exactly one `BatchOutcome`, in
+        the order the batch learns that the jobs ended; one bad video never stops the
+        batch. With `key`, tokens are derived as ``start(request, idempotency_key=key)``
+        would, so re-running the batch after a crash starts no job twice. At most
+        ``ceil(start_rate)`` starts and ``ceil(status_rate)`` status calls fall in any
+        second, retries included; ``LimitExceededException`` shrinks the window instead
+        of failing an item. Arguments are checked before any call.
+        """
+        import time
+
+        from .batch import check_batch_arguments, iter_search_many
+
+        check_batch_arguments(
+            max_in_flight=max_in_flight,
+            start_rate=start_rate,
+            status_rate=status_rate,
+            timeout=timeout,
+            key=key,
+        )
+        if queue_url is not None:
+            from . import _sqs
+
+            errors: list[FieldError] = []
+            _sqs.check_queue_url(errors, "queue_url", queue_url)
+            _sqs.check_int(
+                errors, "wait_time_seconds", wait_time_seconds, 0, _sqs.MAX_WAIT_TIME_SECONDS
+            )
+            raise_if_any(errors)
+            if sqs_client is None:
+                sqs_client = self._sqs_client(queue_url)
+        return iter_search_many(
+            self,
+            requests,
+            key=key,
+            max_in_flight=max_in_flight,
+            start_rate=start_rate,
+            status_rate=status_rate,
+            timeout=timeout,
+            sleep=sleep if sleep is not None else time.sleep,
+            clock=clock if clock is not None else time.monotonic,
+            queue_url=queue_url,
+            sqs_client=sqs_client,
+            wait_time_seconds=wait_time_seconds,
+        )
+
     # -- worker fleets --------------------------------------------------------------
 
     def completions(
@@ -259,7 +326,23 @@ class FaceSearchClient:
         params: Mapping[str, Any],
         *,
         client_request_token: str | None = None,
+        retry: RetryPolicy | None = None,
+        before_attempt: Callable[[], None] | None = None,
     ) -> _T:
-        """Call `method(**params)` under the retry policy, mapping failures to typed errors."""
+        """Call `method(**params)` under the retry policy, mapping failures to typed errors.
+
+        `before_attempt` runs before every attempt, retries included (the batch paces
+        its calls with it); `retry` overrides the client's policy for this call.
+        """
+        policy = retry if retry is not None else self.retry
+        if before_attempt is None:
+            attempt = lambda: method(**params)  # noqa: E731
+        else:
+            pace = before_attempt
+
+            def attempt() -> _T:
+                pace()
+                return method(**params)
+
         with translated(operation, client_request_token=client_request_token):
-            return self.retry.call(lambda: method(**params), operation_name=operation)
+            return policy.call(attempt, operation_name=operation)
