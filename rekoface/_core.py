@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ._translate import redact_url
 from ._validation import check_number, check_string, is_finite_number, raise_if_any
 from .errors import ConfigurationError, FieldError, JobFailedError, RequestValidationError
 
@@ -45,24 +45,12 @@ __all__ = [
     "new_job",
     "no_retries_config",
     "parse_status",
-    "redact_url",
     "results_params",
     "start_call",
     "status_params",
 ]
 
 logger = logging.getLogger("rekoface")
-
-#: ``user:password@`` in a URL: never shown in an error, a log line or a resume hint.
-_USERINFO: Final = re.compile(
-    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^/@:\s]*):[^/@\s]*@"
-)
-
-
-def redact_url(text: str) -> str:
-    """`text` with the password of every ``scheme://user:password@host`` masked."""
-    return _USERINFO.sub(r"\g<scheme>\g<user>:***@", text)
-
 
 # -- building a client --------------------------------------------------------------------
 

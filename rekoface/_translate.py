@@ -10,11 +10,13 @@ This module imports nothing of the package but `errors`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Generator
 from contextlib import contextmanager
 from typing import Final, TypeVar
 
 from botocore.exceptions import (
+    BotoCoreError,
     ClientError,
     CredentialRetrievalError,
     HTTPClientError,
@@ -33,7 +35,7 @@ from .errors import (
     service_error_from_client_error,
 )
 
-__all__ = ["CREDENTIALS_HINT", "REGION_HINT", "TRANSPORT_ERRORS", "translated"]
+__all__ = ["CREDENTIALS_HINT", "REGION_HINT", "TRANSPORT_ERRORS", "redact_url", "translated"]
 
 _E = TypeVar("_E", bound=RekoFaceError)
 
@@ -67,43 +69,61 @@ def translated(
     except ClientError as err:
         raise _tagged(service_error_from_client_error(err), client_request_token) from err
     except TRANSPORT_ERRORS as err:
+        text = redact_url(f"{type(err).__name__}: {err}")
         raise _tagged(
             TransportError(
-                f"{operation_name}: no answer from the service ({type(err).__name__}: {err})",
+                f"{operation_name}: no answer from the service ({text})",
                 operation_name=operation_name,
             ),
             client_request_token,
         ) from err
-    except (NoCredentialsError, PartialCredentialsError) as err:
-        raise _tagged(ConfigurationError(CREDENTIALS_HINT), client_request_token) from err
-    except ProfileNotFound as err:
-        profile = err.kwargs.get("profile", "?")
-        raise _tagged(
-            ConfigurationError(
-                f"the AWS profile {profile!r} is not in your AWS config files: check "
-                "AWS_PROFILE (or profile_name), or run `aws configure --profile NAME`"
-            ),
-            client_request_token,
-        ) from err
-    except CredentialRetrievalError as err:
+    except _SETUP_ERRORS as err:
+        raise _tagged(ConfigurationError(_setup_hint(err)), client_request_token) from err
+
+
+_SETUP_ERRORS: Final = (
+    NoCredentialsError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    CredentialRetrievalError,
+    NoRegionError,
+    InvalidRegionError,
+)
+
+
+def _setup_hint(err: BotoCoreError) -> str:
+    """What to set, for one of botocore's set-up errors (never the credentials themselves)."""
+    if isinstance(err, ProfileNotFound):
+        return (
+            f"the AWS profile {err.kwargs.get('profile', '?')!r} is not in your AWS config "
+            "files: check AWS_PROFILE (or profile_name), or run `aws configure --profile NAME`"
+        )
+    if isinstance(err, CredentialRetrievalError):
         provider = err.kwargs.get("provider", "the credential provider")
-        raise _tagged(
-            ConfigurationError(
-                f"getting AWS credentials from {provider} failed: check the profile's "
-                "credential_process (or SSO session) by running it by hand"
-            ),
-            client_request_token,
-        ) from err
-    except NoRegionError as err:
-        raise _tagged(ConfigurationError(REGION_HINT), client_request_token) from err
-    except InvalidRegionError as err:
+        return (
+            f"getting AWS credentials from {provider} failed: check the profile's "
+            "credential_process (or SSO session) by running it by hand"
+        )
+    if isinstance(err, NoRegionError):
+        return REGION_HINT
+    if isinstance(err, InvalidRegionError):
         region = err.kwargs.get("region_name", "?")
-        raise _tagged(
-            ConfigurationError(
-                f"the AWS region {region!r} is malformed: use a name such as us-east-1"
-            ),
-            client_request_token,
-        ) from err
+        return f"the AWS region {region!r} is malformed: use a name such as us-east-1"
+    return CREDENTIALS_HINT
+
+
+#: ``scheme://user:password@``: the password runs to the last ``@`` before the host.
+_USERINFO: Final = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:'\"]*):[^\s/?#'\"]+@")
+
+
+def redact_url(text: str) -> str:
+    """`text` with the password of every ``scheme://user:password@host`` masked as ``***``.
+
+    Errors, log lines and the CLI's resume hints all pass through it.
+    """
+    if "://" not in text:
+        return text
+    return _USERINFO.sub(r"\g<head>:***@", text)
 
 
 def _tagged(error: _E, token: str | None) -> _E:

@@ -14,22 +14,16 @@ lines, log lines and tracebacks alike.
 from __future__ import annotations
 
 import contextlib
-import re
 from typing import IO, Final, Protocol
+
+from rekoface._translate import redact_url
 
 __all__ = ["MessageStream", "OutputError", "Stdout", "TextSink", "mask_passwords"]
 
 MASK: Final = "***"
 
-#: ``scheme://user:password@``: the password runs to the last ``@`` before the host.
-_USERINFO: Final = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:'\"]*):[^\s/?#'\"]+@")
-
-
-def mask_passwords(text: str) -> str:
-    """`text` with the password of every URL in it replaced by ``***``."""
-    if "://" not in text:
-        return text
-    return _USERINFO.sub(rf"\g<head>:{MASK}@", text)
+#: `text` with the password of every URL in it replaced by ``***`` (the library's rule).
+mask_passwords: Final = redact_url
 
 
 class TextSink(Protocol):
