@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import boto3
 import pytest
+from faketime import FakeTime
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -87,41 +88,6 @@ REQUEST: Final = FaceSearchRequest(S3Video("my-bucket", "lobby.mp4"), COLLECTION
 FIGURES: Counter[str] = Counter()
 EXAMPLES_ENV: Final = "REKOFACE_RELIABILITY_EXAMPLES"
 STEPS_ENV: Final = "REKOFACE_RELIABILITY_STEPS"
-
-
-class HangError(AssertionError):
-    """An operation slept more often than any bounded schedule would."""
-
-
-class FakeTime:
-    """The injected clock and sleep: sleeping moves the clock and runs `on_sleep` hooks.
-
-    `budget` bounds the sleeps of one operation (`reset` starts a new one), so a loop
-    that never ends fails the test instead of spinning.
-    """
-
-    def __init__(self, budget: int = 10_000) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-        self.budget = budget
-        self.in_operation = 0
-        self.on_sleep: list[Callable[[], None]] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0, seconds
-        self.in_operation += 1
-        if self.in_operation > self.budget:
-            raise HangError(f"{self.in_operation} sleeps in one operation")
-        self.sleeps.append(seconds)
-        self.now += seconds
-        for hook in list(self.on_sleep):
-            hook()
-
-    def reset(self) -> None:
-        self.in_operation = 0
 
 
 def new_fake(time: FakeTime, **kwargs: Any) -> FakeRekognition:
