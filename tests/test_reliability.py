@@ -125,7 +125,7 @@ def starts(fake: FakeRekognition) -> list[tuple[str, str, str | None]]:
 
 @pytest.fixture
 def time() -> FakeTime:
-    return FakeTime()
+    return FakeTime(budget=10_000)
 
 
 @pytest.fixture
