@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
-from ._slots import new, setters
+from ._lazy import new, setters
 
 if TYPE_CHECKING:
     from .matches import FaceMatch, PersonMatch
@@ -53,8 +53,10 @@ _SET_FACE_ID, _SET_EXTERNAL, _SET_FIRST, _SET_LAST, _SET_BEST, _SET_MATCHES = se
     "matches",
 )
 
-#: An interval being built: [first, last, best similarity, count, external image id].
-_Interval = list[Any]
+#: An interval: (first, last, best similarity, count, external image id). A tuple of
+#: plain values, replaced rather than updated, so that the garbage collector stops
+#: tracking it: a grouping of 100,000 faces holds 100,000 of them.
+_Interval = tuple[int, int, float, int, "str | None"]
 _FIRST = itemgetter(0)
 #: A finished interval, in the order the answer is sorted by: (first, key, interval).
 _Row = tuple[int, Hashable, _Interval]
@@ -80,28 +82,30 @@ def fold_appearances(
     # group may overlap or touch, and `_merged` joins them.
     open_: dict[Hashable, _Interval] = {}
     closed: dict[Hashable, list[_Interval]] = {}
+    by_face_id = key is by_face  # the usual grouping, read inline: this loop is hot
     for match in matches:
         ts = match.timestamp
         for face_match in match.face_matches:
-            group = key(face_match)
+            group = face_match.face.face_id if by_face_id else key(face_match)
             current = open_.get(group)
             if current is not None:
-                if current[0] - max_gap <= ts <= current[1] + max_gap:
-                    if ts < current[0]:
-                        current[0] = ts
-                    elif ts > current[1]:
-                        current[1] = ts
-                    current[2] = max(current[2], face_match.similarity)
-                    current[3] += 1
-                    if current[4] is None:
-                        current[4] = face_match.face.external_image_id
+                first, last, best, count, external = current
+                if first - max_gap <= ts <= last + max_gap:
+                    similarity = face_match.similarity
+                    open_[group] = (
+                        ts if ts < first else first,
+                        ts if ts > last else last,
+                        similarity if similarity > best else best,
+                        count + 1,
+                        external if external is not None else face_match.face.external_image_id,
+                    )
                     continue
                 earlier = closed.get(group)
                 if earlier is None:
                     closed[group] = [current]
                 else:
                     earlier.append(current)
-            open_[group] = [ts, ts, face_match.similarity, 1, face_match.face.external_image_id]
+            open_[group] = (ts, ts, face_match.similarity, 1, face_match.face.external_image_id)
 
     rows: list[_Row] = []
     for group, current in open_.items():
@@ -111,7 +115,7 @@ def fold_appearances(
         else:
             earlier.append(current)
             rows += _merged(group, earlier, max_gap)
-    # (first, key) is unique: intervals of one group are apart, so no tie reaches the list.
+    # (first, key) is unique: intervals of one group are apart, so no tie reaches the interval.
     rows.sort()
     return [_appearance(group, interval) for _, group, interval in rows]
 
@@ -120,18 +124,18 @@ def _merged(group: Hashable, intervals: list[_Interval], max_gap: float) -> list
     """Join the overlapping or close intervals of one group, in time order."""
     intervals.sort(key=_FIRST)
     rows: list[_Row] = []
-    merged = intervals[0]
+    first, last, best, count, external = intervals[0]
     for interval in intervals[1:]:
-        if interval[0] - merged[1] <= max_gap:
-            merged[1] = max(merged[1], interval[1])
-            merged[2] = max(merged[2], interval[2])
-            merged[3] += interval[3]
-            if merged[4] is None:
-                merged[4] = interval[4]
+        if interval[0] - last <= max_gap:
+            last = max(last, interval[1])
+            best = max(best, interval[2])
+            count += interval[3]
+            if external is None:
+                external = interval[4]
         else:
-            rows.append((merged[0], group, merged))
-            merged = interval
-    rows.append((merged[0], group, merged))
+            rows.append((first, group, (first, last, best, count, external)))
+            first, last, best, count, external = interval
+    rows.append((first, group, (first, last, best, count, external)))
     return rows
 
 

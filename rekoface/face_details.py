@@ -1,21 +1,23 @@
 """What the service detected about a face in the video: `FaceDetail` and its parts.
 
-`PersonMatch.person.face` is parsed on first access (see `rekoface.matches`); when it
-is, every part is built without attrs' ``__init__`` (through the slots' own setters,
-about three times cheaper for these many small objects), since the data is the
-service's and never validated. Missing parts are `None`, absent lists empty tuples.
+`PersonMatch.person.face` is parsed on first access (see `rekoface.matches`), and each
+of its other parts (landmarks, quality, ...) on its own first access: a loop that
+reads the confidence, box and pose does not pay for building every landmark. Parts are built
+without attrs' ``__init__`` (through the slots' own setters, several times cheaper
+for these many small objects), since the data is the service's and never validated.
+Missing parts are `None`, absent lists empty tuples.
 
 This module imports nothing of the package (but its private slot setters).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 
-from ._slots import new, setters
+from ._lazy import SET_RAW_FIELDS, LazyFields, new, setters
 
 __all__ = [
     "AgeRange",
@@ -111,7 +113,7 @@ class EyeDirection:
 
 
 @attrs.frozen
-class FaceDetail:
+class FaceDetail(LazyFields):
     """A face the service detected in the video, with every attribute the API documents."""
 
     bounding_box: BoundingBox | None = None
@@ -146,32 +148,6 @@ _LANDMARK_TYPE, _LANDMARK_X, _LANDMARK_Y = setters(Landmark, "type", "x", "y")
 _POSE_ROLL, _POSE_YAW, _POSE_PITCH = setters(Pose, "roll", "yaw", "pitch")
 _QUALITY_BRIGHTNESS, _QUALITY_SHARPNESS = setters(ImageQuality, "brightness", "sharpness")
 _EYES_YAW, _EYES_PITCH, _EYES_CONFIDENCE = setters(EyeDirection, "yaw", "pitch", "confidence")
-#: Every field of `FaceDetail` with its setter, in declaration order.
-_DETAIL = dict(
-    zip(
-        [field.name for field in attrs.fields(FaceDetail)],
-        setters(FaceDetail, *[field.name for field in attrs.fields(FaceDetail)]),
-        strict=True,
-    )
-)
-#: The yes/no attributes: (setter of the `FaceDetail` field, the API's key).
-_ATTRIBUTES = tuple(
-    (_DETAIL[name], key)
-    for name, key in (
-        ("smile", "Smile"),
-        ("eyeglasses", "Eyeglasses"),
-        ("sunglasses", "Sunglasses"),
-        ("beard", "Beard"),
-        ("mustache", "Mustache"),
-        ("eyes_open", "EyesOpen"),
-        ("mouth_open", "MouthOpen"),
-        ("face_occluded", "FaceOccluded"),
-    )
-)
-_SET_BOX, _SET_AGE, _SET_GENDER = _DETAIL["bounding_box"], _DETAIL["age_range"], _DETAIL["gender"]
-_SET_EMOTIONS, _SET_LANDMARKS = _DETAIL["emotions"], _DETAIL["landmarks"]
-_SET_POSE, _SET_QUALITY = _DETAIL["pose"], _DETAIL["quality"]
-_SET_CONFIDENCE, _SET_EYES = _DETAIL["confidence"], _DETAIL["eye_direction"]
 
 
 def parse_bounding_box(raw: Mapping[str, Any] | None) -> BoundingBox | None:
@@ -261,23 +237,49 @@ def _eye_direction(raw: Mapping[str, Any] | None) -> EyeDirection | None:
     return eyes
 
 
+def _emotions(raw: list[Mapping[str, Any]] | None) -> tuple[Emotion, ...]:
+    return tuple([_emotion(e) for e in raw]) if raw else ()
+
+
+def _landmarks(raw: list[Mapping[str, Any]] | None) -> tuple[Landmark, ...]:
+    return tuple([_landmark(m) for m in raw]) if raw else ()
+
+
+#: How each part of a `FaceDetail` is parsed: field -> (the API's key, parser).
+_PARTS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "age_range": ("AgeRange", _age_range),
+    "smile": ("Smile", _attribute),
+    "eyeglasses": ("Eyeglasses", _attribute),
+    "sunglasses": ("Sunglasses", _attribute),
+    "gender": ("Gender", _gender),
+    "beard": ("Beard", _attribute),
+    "mustache": ("Mustache", _attribute),
+    "eyes_open": ("EyesOpen", _attribute),
+    "mouth_open": ("MouthOpen", _attribute),
+    "emotions": ("Emotions", _emotions),
+    "landmarks": ("Landmarks", _landmarks),
+    "quality": ("Quality", _quality),
+    "face_occluded": ("FaceOccluded", _attribute),
+    "eye_direction": ("EyeDirection", _eye_direction),
+}
+FaceDetail._parsers = {
+    name: (key, parse, setters(FaceDetail, name)[0]) for name, (key, parse) in _PARTS.items()
+}
+_SET_CONFIDENCE, _SET_BOX, _SET_POSE = setters(FaceDetail, "confidence", "bounding_box", "pose")
+
+
 def parse_face_detail(raw: Mapping[str, Any] | None) -> FaceDetail | None:
-    """A `FaceDetail` from the API's ``FaceDetail`` dict (`None` if absent)."""
+    """A `FaceDetail` from the API's ``FaceDetail`` dict (`None` if absent).
+
+    The parts most loops read (confidence, bounding box, pose) are parsed now; each
+    other part when it is first read.
+    """
     if raw is None:
         return None
     get = raw.get
     detail = new(FaceDetail)
-    _SET_BOX(detail, parse_bounding_box(get("BoundingBox")))
-    _SET_AGE(detail, _age_range(get("AgeRange")))
-    _SET_GENDER(detail, _gender(get("Gender")))
-    for set_attribute, key in _ATTRIBUTES:
-        set_attribute(detail, _attribute(get(key)))
-    emotions = get("Emotions")
-    _SET_EMOTIONS(detail, tuple([_emotion(e) for e in emotions]) if emotions else ())
-    landmarks = get("Landmarks")
-    _SET_LANDMARKS(detail, tuple([_landmark(m) for m in landmarks]) if landmarks else ())
-    _SET_POSE(detail, _pose(get("Pose")))
-    _SET_QUALITY(detail, _quality(get("Quality")))
     _SET_CONFIDENCE(detail, get("Confidence"))
-    _SET_EYES(detail, _eye_direction(get("EyeDirection")))
+    _SET_BOX(detail, parse_bounding_box(get("BoundingBox")))
+    _SET_POSE(detail, _pose(get("Pose")))
+    SET_RAW_FIELDS(detail, raw)
     return detail

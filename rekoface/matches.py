@@ -4,7 +4,8 @@
 mirror the API's shapes with snake_case names and are built for speed: botocore's
 own parsing of a page costs tens of microseconds per person, so a `PersonMatch` is
 built from the raw dict in a few hundred nanoseconds and parses its nested parts
-(``person``, ``face_matches``, ``person.face``) on first access. To users they are
+(``person``, ``face_matches``, bounding boxes, ``person.face`` and each of its
+parts) on first access. To users they are
 plain frozen attrs fields: equality, hashing, ``repr``, `attrs.asdict`, `attrs.evolve`,
 copying and pickling all see the parsed values.
 
@@ -22,21 +23,28 @@ that of the package (and the private slot setters).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
-from ._slots import get_attribute, new, setters
+from ._lazy import SET_RAW, SET_RAW_FIELDS, Lazy, LazyFields, new, setters
 from .face_details import BoundingBox, FaceDetail, parse_bounding_box, parse_face_detail
 
-__all__ = ["Face", "FaceMatch", "PersonDetail", "PersonMatch", "parse_person_match"]
+__all__ = [
+    "Face",
+    "FaceMatch",
+    "PersonDetail",
+    "PersonMatch",
+    "parse_person_match",
+    "parse_person_match_now",
+]
 
 
-# --------------------------------------------------------------------------- plain models
+# --------------------------------------------------------------------------- models
 
 
 @attrs.frozen
-class Face:
+class Face(LazyFields):
     """A face stored in the collection, which a person in the video matched."""
 
     face_id: str
@@ -56,53 +64,17 @@ class FaceMatch:
     face: Face
 
 
-# --------------------------------------------------------------------------- lazy models
-
-
-class _Lazy:
-    """Base of models that keep their raw dict and parse some fields on first access.
-
-    The lazy fields are real attrs slots left unset; reading an unset slot falls back
-    to ``__getattr__``, which parses every lazy field of the object at once, stores
-    them, and drops the raw dict. Later reads are plain slot reads.
-    """
-
-    __slots__ = ("_raw",)
-
-    _lazy_fields: ClassVar[frozenset[str]] = frozenset()
-
-    def _materialize(self, raw: Mapping[str, Any]) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    if not TYPE_CHECKING:  # pragma: no branch - hidden from type checkers (typos stay errors)
-
-        def __getattr__(self, name: str) -> Any:
-            if name in self._lazy_fields:
-                raw = self._raw
-                if raw is not None:
-                    self._materialize(raw)
-                    _SET_RAW(self, None)
-                # Another thread may have parsed it meanwhile: read the slot, never recurse.
-                return get_attribute(self, name)
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-
-
 @attrs.frozen
-class PersonDetail(_Lazy):
+class PersonDetail(LazyFields):
     """A person tracked in the video: their index (stable across the video), box and face."""
 
     index: int | None = None
     bounding_box: BoundingBox | None = None
     face: FaceDetail | None = None
 
-    _lazy_fields: ClassVar[frozenset[str]] = frozenset({"face"})
-
-    def _materialize(self, raw: Mapping[str, Any]) -> None:
-        _PERSON_FACE(self, parse_face_detail(raw.get("Face")))
-
 
 @attrs.frozen
-class PersonMatch(_Lazy):
+class PersonMatch(Lazy):
     """A person seen at `timestamp` (milliseconds from the start) and the faces they match.
 
     `face_matches` may be empty: the person was tracked but matched no collection face
@@ -139,7 +111,25 @@ _PERSON_INDEX, _PERSON_BOX, _PERSON_FACE = setters(PersonDetail, "index", "bound
 _SET_TIMESTAMP, _SET_PERSON, _SET_FACE_MATCHES = setters(
     PersonMatch, "timestamp", "person", "face_matches"
 )
-(_SET_RAW,) = setters(_Lazy, "_raw")
+
+
+def _as_is(value: object) -> object:
+    return value
+
+
+# Boxes, the face detail and a face's less used fields are parsed when first read:
+# many loops never read them.
+Face._parsers = {
+    "bounding_box": ("BoundingBox", parse_bounding_box, _FACE_BOX),
+    "image_id": ("ImageId", _as_is, _FACE_IMAGE),
+    "confidence": ("Confidence", _as_is, _FACE_CONFIDENCE),
+    "index_faces_model_version": ("IndexFacesModelVersion", _as_is, _FACE_MODEL),
+    "user_id": ("UserId", _as_is, _FACE_USER),
+}
+PersonDetail._parsers = {
+    "bounding_box": ("BoundingBox", parse_bounding_box, _PERSON_BOX),
+    "face": ("Face", parse_face_detail, _PERSON_FACE),
+}
 
 
 def parse_person_match(raw: Mapping[str, Any]) -> PersonMatch:
@@ -150,7 +140,21 @@ def parse_person_match(raw: Mapping[str, Any]) -> PersonMatch:
     """
     match = new(PersonMatch)
     _SET_TIMESTAMP(match, raw["Timestamp"])
-    _SET_RAW(match, raw)
+    SET_RAW(match, raw)
+    return match
+
+
+def parse_person_match_now(raw: Mapping[str, Any]) -> PersonMatch:
+    """A `PersonMatch` with its person and face matches parsed now (their parts stay lazy).
+
+    What iteration yields: nearly every loop reads the face matches, and parsing
+    them now costs less than the first-access fallback would.
+    """
+    match = new(PersonMatch)
+    _SET_TIMESTAMP(match, raw["Timestamp"])
+    _SET_PERSON(match, _parse_person_detail(raw.get("Person")))
+    _SET_FACE_MATCHES(match, _parse_face_matches(raw.get("FaceMatches")))
+    SET_RAW(match, None)
     return match
 
 
@@ -160,32 +164,24 @@ def _parse_person_detail(raw: Mapping[str, Any] | None) -> PersonDetail:
         _PERSON_INDEX(detail, None)
         _PERSON_BOX(detail, None)
         _PERSON_FACE(detail, None)
-        _SET_RAW(detail, None)
         return detail
     _PERSON_INDEX(detail, raw.get("Index"))
-    _PERSON_BOX(detail, parse_bounding_box(raw.get("BoundingBox")))
-    _SET_RAW(detail, raw)
+    SET_RAW_FIELDS(detail, raw)
     return detail
 
 
 def _parse_face_matches(raw: Iterable[Mapping[str, Any]] | None) -> tuple[FaceMatch, ...]:
     if not raw:
         return ()
-    return tuple([_parse_face_match(item) for item in raw])
-
-
-def _parse_face_match(raw: Mapping[str, Any]) -> FaceMatch:
-    data = raw["Face"]
-    get = data.get
-    face = new(Face)
-    _FACE_ID(face, data["FaceId"])
-    _FACE_BOX(face, parse_bounding_box(get("BoundingBox")))
-    _FACE_IMAGE(face, get("ImageId"))
-    _FACE_EXTERNAL(face, get("ExternalImageId"))
-    _FACE_CONFIDENCE(face, get("Confidence"))
-    _FACE_MODEL(face, get("IndexFacesModelVersion"))
-    _FACE_USER(face, get("UserId"))
-    match = new(FaceMatch)
-    _MATCH_SIMILARITY(match, raw["Similarity"])
-    _MATCH_FACE(match, face)
-    return match
+    parsed = []
+    for item in raw:  # one loop, no call per face match: this is the hot path
+        data = item["Face"]
+        face = new(Face)
+        _FACE_ID(face, data["FaceId"])
+        _FACE_EXTERNAL(face, data.get("ExternalImageId"))
+        SET_RAW_FIELDS(face, data)
+        match = new(FaceMatch)
+        _MATCH_SIMILARITY(match, item["Similarity"])
+        _MATCH_FACE(match, face)
+        parsed.append(match)
+    return tuple(parsed)

@@ -32,7 +32,14 @@ from .face_details import (
     Landmark,
     Pose,
 )
-from .matches import Face, FaceMatch, PersonDetail, PersonMatch, parse_person_match
+from .matches import (
+    Face,
+    FaceMatch,
+    PersonDetail,
+    PersonMatch,
+    parse_person_match,
+    parse_person_match_now,
+)
 from .status import (
     JobState,
     JobStatus,
@@ -160,7 +167,7 @@ class FaceSearchResults:
     def _matches(self, persons: Iterable[Mapping[str, Any]]) -> Iterator[PersonMatch]:
         threshold = self._min_similarity
         if threshold is None:
-            return map(parse_person_match, persons)
+            return map(parse_person_match_now, persons)
         return _filtered(persons, threshold)
 
     def __iter__(self) -> Iterator[PersonMatch]:
@@ -217,7 +224,7 @@ def _filtered(persons: Iterable[Mapping[str, Any]], threshold: float) -> Iterato
         kept = [fm for fm in face_matches if fm["Similarity"] >= threshold]
         if len(kept) == len(face_matches):
             if kept:
-                yield parse_person_match(raw)
+                yield parse_person_match_now(raw)
         elif kept:
-            # A shallow copy with the kept face matches: parsing stays lazy.
-            yield parse_person_match({**raw, "FaceMatches": kept})
+            # A shallow copy with the kept face matches (the rest is read from the original).
+            yield parse_person_match_now({**raw, "FaceMatches": kept})

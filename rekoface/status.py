@@ -14,7 +14,7 @@ from typing import Any, Final
 
 import attrs
 
-from ._slots import new, setters
+from ._lazy import new, setters
 from .errors import JobFailedError, JobNotCompleteError
 from .models import S3Video
 
