@@ -36,58 +36,30 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .appearances import Appearance
     from .batch import BatchOutcome
-    from .client import (
-        FaceSearchClient,
-    )
-    from .completions import (
-        Completion,
-    )
-    from .models import (
-        FaceSearchJob,
-        FaceSearchRequest,
-        NotificationChannel,
-        S3Video,
-    )
-    from .notifications import (
-        CompletionNotification,
-        NotificationStatus,
-        parse_notification,
-    )
-    from .pollers import (
-        BackoffPoller,
-        Poller,
-        SqsNotificationPoller,
-    )
-    from .results import (
+    from .client import FaceSearchClient
+    from .completions import Completion
+    from .face_details import (
         AgeRange,
-        Appearance,
         BoundingBox,
         Emotion,
         EyeDirection,
-        Face,
         FaceAttribute,
         FaceDetail,
-        FaceMatch,
-        FaceSearchPage,
-        FaceSearchResults,
         Gender,
         ImageQuality,
-        JobState,
-        JobStatus,
         Landmark,
-        PersonDetail,
-        PersonMatch,
         Pose,
-        VideoMetadata,
     )
-    from .retry import (
-        RetryPolicy,
-    )
-    from .tokens import (
-        derive_client_request_token,
-    )
-
+    from .matches import Face, FaceMatch, PersonDetail, PersonMatch
+    from .models import FaceSearchJob, FaceSearchRequest, NotificationChannel, S3Video
+    from .notifications import CompletionNotification, NotificationStatus, parse_notification
+    from .pollers import BackoffPoller, Poller, SqsNotificationPoller
+    from .results import FaceSearchPage, FaceSearchResults
+    from .retry import RetryPolicy
+    from .status import JobState, JobStatus, VideoMetadata
+    from .tokens import derive_client_request_token
 
 __version__ = "0.1.0"
 
@@ -108,26 +80,26 @@ _LAZY: dict[str, str] = {
     "BackoffPoller": "pollers",
     "Poller": "pollers",
     "SqsNotificationPoller": "pollers",
-    "Appearance": "results",
-    "Emotion": "results",
-    "EyeDirection": "results",
-    "FaceAttribute": "results",
-    "Gender": "results",
-    "ImageQuality": "results",
-    "Landmark": "results",
-    "Pose": "results",
-    "AgeRange": "results",
-    "BoundingBox": "results",
-    "Face": "results",
-    "FaceDetail": "results",
-    "FaceMatch": "results",
+    "Appearance": "appearances",
+    "Emotion": "face_details",
+    "EyeDirection": "face_details",
+    "FaceAttribute": "face_details",
+    "Gender": "face_details",
+    "ImageQuality": "face_details",
+    "Landmark": "face_details",
+    "Pose": "face_details",
+    "AgeRange": "face_details",
+    "BoundingBox": "face_details",
+    "Face": "matches",
+    "FaceDetail": "face_details",
+    "FaceMatch": "matches",
     "FaceSearchPage": "results",
     "FaceSearchResults": "results",
-    "JobState": "results",
-    "JobStatus": "results",
-    "PersonDetail": "results",
-    "PersonMatch": "results",
-    "VideoMetadata": "results",
+    "JobState": "status",
+    "JobStatus": "status",
+    "PersonDetail": "matches",
+    "PersonMatch": "matches",
+    "VideoMetadata": "status",
     "RetryPolicy": "retry",
     "derive_client_request_token": "tokens",
 }

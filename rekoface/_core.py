@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 
     from .models import FaceSearchJob, FaceSearchRequest
     from .pollers import Poller
-    from .results import JobStatus
     from .retry import RetryPolicy
+    from .status import JobStatus
 
 __all__ = [
     "StartCall",
@@ -331,7 +331,7 @@ def _token_makers() -> tuple[Callable[[FaceSearchRequest, str], str], Callable[[
 
 @functools.cache
 def _status_parser() -> Callable[[Mapping[str, Any], str], JobStatus]:
-    from .results import parse_job_status
+    from .status import parse_job_status
 
     return parse_job_status
 

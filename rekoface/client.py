@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from .completions import Completion
     from .models import FaceSearchJob, FaceSearchRequest
     from .pollers import Poller
-    from .results import FaceSearchResults, JobStatus
+    from .results import FaceSearchResults
     from .retry import RetryPolicy
+    from .status import JobStatus
 
 __all__ = ["FaceSearchClient", "job_id_of"]
 
