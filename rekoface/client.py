@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _core
 from ._core import job_id_of
-from ._translate import translated
+from ._translate import translate
 from ._validation import raise_if_any
 from .errors import FieldError
 
@@ -345,5 +345,10 @@ class FaceSearchClient:
                 pace()
                 return method(**params)
 
-        with translated(operation, client_request_token=client_request_token):
+        try:
             return policy.call(attempt, operation_name=operation)
+        except Exception as err:
+            typed = translate(err, operation, client_request_token)
+            if typed is None:
+                raise
+            raise typed from err
