@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from mypy_boto3_rekognition import RekognitionClient
     from mypy_boto3_sqs import SQSClient
 
+    from .collection import FaceCollection
     from .completions import Completion
     from .models import FaceSearchJob, FaceSearchRequest
     from .pollers import Poller
@@ -205,6 +206,14 @@ class FaceSearchClient:
         job = self.start(request, idempotency_key=idempotency_key)
         self.wait(job, poller=poller, timeout=timeout)
         return self.results(job, sort_by=sort_by, page_size=page_size)
+
+    # -- face collections -------------------------------------------------------------
+
+    def collection(self, collection_id: str) -> FaceCollection:
+        """The face collection `collection_id` (its id checked now; nothing is called yet)."""
+        from .collection import FaceCollection
+
+        return FaceCollection(self, collection_id)
 
     # -- worker fleets --------------------------------------------------------------
 
