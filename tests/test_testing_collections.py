@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
@@ -195,3 +196,19 @@ def test_a_dropped_index_answer_still_indexed(fake: FakeRekognition, client: Any
         client.index_faces(CollectionId="employees", Image=PHOTO)
     assert len(fake.collections["employees"]) == 1
     assert fake.calls[-1].outcome == "dropped"
+
+
+def test_collection_calls_are_answered_by_the_fake_inside_mock_aws() -> None:
+    from moto import mock_aws
+
+    with mock_aws():  # moto implements none of these: it must never see them
+        fake = FakeRekognition()
+        client: Any = boto3.client(
+            "rekognition", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b"
+        )
+        fake.attach(client)
+        client.create_collection(CollectionId="employees")
+        client.index_faces(CollectionId="employees", Image=PHOTO, ExternalImageId="alice")
+        faces = client.list_faces(CollectionId="employees")["Faces"]
+    assert [f["ExternalImageId"] for f in faces] == ["alice"]
+    assert [c.operation for c in fake.calls] == ["CreateCollection", "IndexFaces", "ListFaces"]
