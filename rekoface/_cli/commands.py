@@ -243,6 +243,12 @@ def cmd_demo(ctx: Context) -> int:
     return 0
 
 
+def _collection(ctx: Context) -> int:
+    from .collection import cmd_collection
+
+    return cmd_collection(ctx)
+
+
 COMMANDS: Final[dict[str, Callable[[Context], int]]] = {
     "start": cmd_start,
     "status": cmd_status,
@@ -251,4 +257,5 @@ COMMANDS: Final[dict[str, Callable[[Context], int]]] = {
     "search": cmd_search,
     "appearances": cmd_appearances,
     "demo": cmd_demo,
+    "collection": _collection,
 }
