@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from ._constraints import CONSTRAINTS, FACE_ID
 from ._validation import check_string, raise_if_any, shown
@@ -125,10 +125,16 @@ def delete_batches(face_ids: object) -> list[list[str]]:
 # -- parsing (lenient: a missing key is None, never an exception) ---------------------------
 
 
-def _bounding_box(raw: object) -> BoundingBox | None:
+def _mapping(value: object) -> Mapping[str, Any] | None:
+    """`value` if it is a JSON object (answers are parsed leniently), else `None`."""
+    return cast("Mapping[str, Any]", value) if isinstance(value, Mapping) else None
+
+
+def _bounding_box(value: object) -> BoundingBox | None:
     from .results import BoundingBox
 
-    if not isinstance(raw, Mapping):
+    raw = _mapping(value)
+    if raw is None:
         return None
     return BoundingBox(raw.get("Width"), raw.get("Height"), raw.get("Left"), raw.get("Top"))
 
@@ -150,8 +156,9 @@ def parse_face(raw: Mapping[str, Any]) -> Face:
 
 def faces_of_page(response: Mapping[str, Any]) -> Iterator[Face]:
     """The faces of one ``ListFaces`` page."""
-    for raw in response.get("Faces") or ():
-        if isinstance(raw, Mapping):
+    for item in response.get("Faces") or ():
+        raw = _mapping(item)
+        if raw is not None:
             yield parse_face(raw)
 
 
@@ -187,18 +194,20 @@ def parse_index_result(
     from .collection import IndexResult, UnindexedFace
 
     if faces is None:
-        faces = [
-            parse_face(record["Face"])
-            for record in response.get("FaceRecords") or ()
-            if isinstance(record, Mapping) and isinstance(record.get("Face"), Mapping)
-        ]
+        faces = []
+        for record in response.get("FaceRecords") or ():
+            face = _mapping((_mapping(record) or {}).get("Face"))
+            if face is not None:
+                faces.append(parse_face(face))
     unindexed: list[UnindexedFace] = []
-    for item in response.get("UnindexedFaces") or ():
-        if not isinstance(item, Mapping):
+    for entry in response.get("UnindexedFaces") or ():
+        item = _mapping(entry)
+        if item is None:
             continue
-        detail = item.get("FaceDetail")
-        box = _bounding_box(detail.get("BoundingBox")) if isinstance(detail, Mapping) else None
-        unindexed.append(UnindexedFace(tuple(item.get("Reasons") or ()), box))
+        detail = _mapping(item.get("FaceDetail"))
+        box = _bounding_box(detail.get("BoundingBox")) if detail is not None else None
+        reasons: list[object] = list(item.get("Reasons") or ())
+        unindexed.append(UnindexedFace(tuple(str(r) for r in reasons), box))
     return IndexResult(
         faces=tuple(faces),
         unindexed=tuple(unindexed),

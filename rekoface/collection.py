@@ -142,7 +142,9 @@ class FaceCollection:
         return self._id
 
     def _send(self, operation: str, method: Any, params: Mapping[str, Any]) -> Any:
-        return self._client._call(operation, method, params)
+        return self._client._call(  # pyright: ignore[reportPrivateUsage] - its one way out
+            operation, method, params
+        )
 
     # -- the collection -----------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from .context import CommandError, Context, UsageError, session_for
 
@@ -251,12 +251,16 @@ def _listed(ctx: Context, bucket: str, prefix: str) -> Iterator[str]:
 
     session = session_for(ctx.options) or boto3.Session()
     region = ctx.client().boto3_client.meta.region_name
-    s3 = session.client("s3", region_name=region)  # pyright: ignore[reportUnknownMemberType]
+    # No S3 type stubs are installed: the client is typed Any on purpose.
+    s3 = cast(
+        "Any",
+        session.client("s3", region_name=region),  # pyright: ignore[reportUnknownMemberType]
+    )
     with translated("ListObjectsV2"):
         pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         for page in pages:
             for item in page.get("Contents", []):
-                key = item.get("Key", "")
+                key = str(item.get("Key", ""))
                 if key.lower().endswith(IMAGE_SUFFIXES):
                     yield key
 

@@ -17,7 +17,7 @@ import hashlib
 import random
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import attrs
 
@@ -244,9 +244,12 @@ class CollectionStore:
         return f"aws:rekognition:{self._region}:{self._account}:collection/{collection_id}"
 
     def _image(self, image: Mapping[str, Any]) -> tuple[str, _ImageSpec]:
-        s3 = image.get("S3Object")
-        if isinstance(s3, Mapping) and s3.get("Bucket") and s3.get("Name"):
-            version = s3.get("Version")
+        given = image.get("S3Object")
+        s3: Mapping[str, Any] = (
+            cast("Mapping[str, Any]", given) if isinstance(given, Mapping) else {}
+        )
+        if s3.get("Bucket") and s3.get("Name"):
+            version: str | None = s3.get("Version")
             spec = self._images.get((s3["Bucket"], s3["Name"], version))
             if spec is None and version is not None:
                 spec = self._images.get((s3["Bucket"], s3["Name"], None))
