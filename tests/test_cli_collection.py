@@ -205,3 +205,15 @@ def test_global_options_work_after_the_action(cli: CLI) -> None:
     run = cli("collection", "describe", "people", "--region", "eu-west-1", "--format", "json")
     assert run.code == 0
     assert cli.options[-1].region == "eu-west-1"
+
+
+def test_the_demo_builds_its_collection_through_the_collection_calls() -> None:
+    from rekoface._cli.demo import COLLECTION, PEOPLE, Demo
+
+    demo = Demo()
+    assert demo.enrol() == len(PEOPLE)
+    calls = [c.operation for c in demo.fake.calls]
+    assert calls[:2] == ["CreateCollection", "DescribeCollection"]
+    assert calls.count("IndexFaces") == len(PEOPLE)
+    stored = [f["ExternalImageId"] for f in demo.fake.collections[COLLECTION]]
+    assert stored == list(PEOPLE)

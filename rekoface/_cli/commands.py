@@ -234,6 +234,11 @@ def cmd_demo(ctx: Context) -> int:
         sleep=progress.sleeper(demo.sleep),
         clock=demo.clock,
     )
+    faces = demo.enrol()
+    progress.message(
+        f"created collection {COLLECTION} and indexed one photo of each of {faces} people "
+        "(rekoface collection create / index)"
+    )
     job = demo.client.start(demo.request)
     progress.message(f"started job {job.job_id}: {VIDEO} against collection {COLLECTION}")
     demo.client.wait(job, poller=ProgressPoller(poller, progress))
