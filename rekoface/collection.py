@@ -225,6 +225,7 @@ class FaceCollection:
             raise
         result = core.parse_index_result(response)
         if lost[0]:
+            self._unsettled.add(key)  # until the duplicates are gone, whatever fails next
             stale = core.stale_duplicates(self.faces(), result.faces, external_image_id)
             if stale:
                 logger.info("deleting %d faces a lost IndexFaces answer left behind", len(stale))

@@ -11,6 +11,7 @@ import pytest
 from faketime import FakeTime
 
 from rekoface import (
+    AccessDeniedError,
     CollectionInfo,
     CollectionNotReadyError,
     FaceCollection,
@@ -472,3 +473,18 @@ def test_the_face_id_rule_is_the_models_member_pattern() -> None:
     operation: Any = model.operation_model("DeleteFaces")
     member = operation.input_shape.members["FaceIds"].member
     assert FACE_ID.model_pattern == FACE_ID.pattern == member.metadata["pattern"]
+
+
+def test_a_failed_clean_up_is_finished_by_the_next_index(
+    fake: FakeRekognition, time: FakeTime
+) -> None:
+    policy = RetryPolicy(max_attempts=2, sleep=time.sleep, clock=time.clock)
+    collection = FaceSearchClient(fake.client(), retry=policy).collection("employees")
+    collection.ensure()
+    fake.drop_response("IndexFaces")
+    fake.inject_error("ListFaces", "AccessDeniedException")
+    with pytest.raises(AccessDeniedError):
+        collection.index(ALICE_1, external_image_id="alice")
+    assert list(_faces_per_image(fake).values()) == [2]
+    result = collection.index(ALICE_1, external_image_id="alice")
+    assert [f["FaceId"] for f in fake.collections["employees"]] == [f.face_id for f in result.faces]
