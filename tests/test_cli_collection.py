@@ -217,3 +217,12 @@ def test_the_demo_builds_its_collection_through_the_collection_calls() -> None:
     assert calls.count("IndexFaces") == len(PEOPLE)
     stored = [f["ExternalImageId"] for f in demo.fake.collections[COLLECTION]]
     assert stored == list(PEOPLE)
+
+
+def test_a_bad_collection_id_names_the_positional_id(cli: CLI) -> None:
+    run = cli("collection", "create", "my collection")
+    assert run.code == 2
+    line = one_line_error(run)
+    assert "ID (CollectionId): 'my collection' does not match" in line
+    assert "--collection" not in line
+    assert "my collection" not in cli.fake.collections

@@ -87,7 +87,14 @@ def add_collection_parser(
 
 
 def cmd_collection(ctx: Context) -> int:
-    collection = ctx.client().collection(ctx.args.collection_id)
+    from rekoface.errors import RequestValidationError
+
+    client = ctx.client()
+    try:
+        collection = client.collection(ctx.args.collection_id)
+    except RequestValidationError as err:  # named as the positional ID, not --collection
+        problems = "; ".join(f"{e.problem} (rule: {e.rule})" for e in err.errors)
+        raise UsageError(f"ID (CollectionId): {problems}") from err
     return _ACTIONS[ctx.args.action](ctx, collection)
 
 
