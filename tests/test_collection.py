@@ -488,3 +488,23 @@ def test_a_failed_clean_up_is_finished_by_the_next_index(
     assert list(_faces_per_image(fake).values()) == [2]
     result = collection.index(ALICE_1, external_image_id="alice")
     assert [f["FaceId"] for f in fake.collections["employees"]] == [f.face_id for f in result.faces]
+
+
+@pytest.mark.parametrize(
+    "external_id",
+    ["alice\n", "alice/1", "\u0661\u0662", "al ice", "alice-\udcff", "é"],
+)
+def test_hostile_external_ids_are_refused_by_name(
+    fake: FakeRekognition, employees: FaceCollection, external_id: str
+) -> None:
+    before = len(fake.calls)
+    with pytest.raises(RequestValidationError) as excinfo:
+        employees.index(ALICE_1, external_image_id=external_id)
+    assert excinfo.value.paths == ("ExternalImageId",)
+    assert len(fake.calls) == before
+
+
+def test_every_external_id_the_rule_allows_is_accepted(employees: FaceCollection) -> None:
+    allowed = "aZ09_.-:" + "x" * 247
+    (face,) = employees.index(ALICE_1, external_image_id=allowed).faces
+    assert face.external_image_id == allowed
