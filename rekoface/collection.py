@@ -6,9 +6,10 @@ what to send and what an answer means is decided in `rekoface._collection_core`.
 
 ``IndexFaces`` has no idempotency token, so a retry after a lost answer (a read
 timeout, a connection cut, an HTTP 5xx) would index the image a second time. `index`
-therefore reconciles after such a retry: the service's ``ImageId`` depends only on the
-image, so faces with this answer's ``ImageId`` and ExternalImageId that are not in this
-answer are the lost attempt's, and are deleted. One set of faces per image remains.
+therefore reconciles after such a retry (its own, or botocore's for a client that
+retries by itself): the service's ``ImageId`` depends only on the image, so faces with
+this answer's ``ImageId`` and ExternalImageId that are not in this answer are the lost
+attempt's, and are deleted. One set of faces per image remains.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 from botocore.exceptions import ClientError
@@ -109,11 +110,19 @@ class IndexResult:
     face_model_version: str | None = None
 
 
+def _retried_by_botocore(response: Mapping[str, Any]) -> bool:
+    """Whether botocore itself retried the call (a client with its own retries on): an
+    earlier attempt inside boto3 may have acted although this answer is the only one."""
+    attempts = response.get("ResponseMetadata", {}).get("RetryAttempts")
+    return isinstance(attempts, int) and attempts > 0
+
+
 def _may_have_taken_effect(exc: BaseException) -> bool:
     """Whether a failed call may still have acted: no answer came, or the server failed."""
     if isinstance(exc, ClientError):
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        return isinstance(status, int) and status >= 500
+        server_failed = isinstance(status, int) and status >= 500
+        return server_failed or _retried_by_botocore(exc.response)
     from ._translate import TRANSPORT_ERRORS
 
     return isinstance(exc, TRANSPORT_ERRORS)
@@ -211,11 +220,14 @@ class FaceCollection:
 
         def index_faces(**kwargs: Any) -> Mapping[str, Any]:
             try:
-                return rekognition.index_faces(**kwargs)
+                response = rekognition.index_faces(**kwargs)
             except Exception as exc:
                 if _may_have_taken_effect(exc):
                     lost[0] = True
                 raise
+            if _retried_by_botocore(cast("Mapping[str, Any]", response)):
+                lost[0] = True
+            return response
 
         try:
             response = self._send("IndexFaces", index_faces, params)

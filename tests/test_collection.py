@@ -508,3 +508,15 @@ def test_every_external_id_the_rule_allows_is_accepted(employees: FaceCollection
     allowed = "aZ09_.-:" + "x" * 247
     (face,) = employees.index(ALICE_1, external_image_id=allowed).faces
     assert face.external_image_id == allowed
+
+
+def test_a_client_that_retries_by_itself_leaves_one_set_of_faces(fake: FakeRekognition) -> None:
+    from botocore.config import Config
+
+    retrying = fake.client(config=Config(retries={"mode": "standard", "total_max_attempts": 3}))
+    collection = FaceSearchClient(retrying).collection("employees")  # botocore retries alone
+    collection.ensure()
+    fake.drop_response("IndexFaces")
+    result = collection.index(ALICE_1, external_image_id="alice")
+    assert _calls(fake, "IndexFaces") == 2  # botocore's retry, inside one boto3 call
+    assert [f["FaceId"] for f in fake.collections["employees"]] == [f.face_id for f in result.faces]
