@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
     from .batch import BatchOutcome
+    from .collection import FaceCollection
     from .completions import Completion
     from .models import FaceSearchJob, FaceSearchRequest
     from .pollers import Poller
@@ -273,6 +274,14 @@ class FaceSearchClient:
             sqs_client=sqs_client,
             wait_time_seconds=wait_time_seconds,
         )
+
+    # -- face collections -------------------------------------------------------------
+
+    def collection(self, collection_id: str) -> FaceCollection:
+        """The face collection `collection_id` (its id checked now; nothing is called yet)."""
+        from .collection import FaceCollection
+
+        return FaceCollection(self, collection_id)
 
     # -- worker fleets --------------------------------------------------------------
 
