@@ -1,10 +1,11 @@
-"""Who was seen when: person matches folded into intervals per collection face.
+"""Who was seen when: person matches folded into intervals per person or per face.
 
 `FaceSearchResults.appearances` streams its matches through `fold_appearances`,
-which keeps one open interval per group (a collection face) and a list of the
-closed ones only for groups seen more than once; the answer does not depend on the
-order of the matches (``TIMESTAMP`` or ``INDEX``). What a group is comes from a
-key function of a face match, so other groupings can reuse the fold.
+which keeps one open interval per group and a list of the closed ones only for
+groups seen more than once; the answer does not depend on the order of the matches
+(``TIMESTAMP`` or ``INDEX``). A group is a person by default (`by_person`: people
+index several photos of one person under one ``ExternalImageId``), or one indexed
+face (`by_face`).
 
 This module imports only `rekoface.matches` of the package (and the private slot
 setters).
@@ -12,7 +13,7 @@ setters).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Iterable
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
@@ -23,16 +24,24 @@ from ._lazy import new, setters
 if TYPE_CHECKING:
     from .matches import FaceMatch, PersonMatch
 
-__all__ = ["Appearance", "fold_appearances"]
+__all__ = ["GROUPINGS", "Appearance", "by_face", "by_person", "fold_appearances"]
+
+
+def _own_face(appearance: Appearance) -> tuple[str, ...]:
+    return (appearance.face_id,)
 
 
 @attrs.frozen
 class Appearance:
-    """One interval in which a collection face was seen in the video.
+    """One interval in which a person (or one collection face) was seen in the video.
 
     `first_timestamp` and `last_timestamp` are the first and last matches (milliseconds)
     of the interval, `best_similarity` the highest similarity among them, and
     `matches` how many face matches (person match x collection face) it merged.
+    `key` is the group: the person (the face's ``ExternalImageId``, else its
+    ``UserId``, else its ``FaceId``), or the face id under ``group_by="face"``;
+    `face_ids` every collection face merged, in order of first match; `face_id` the
+    face of the best match.
     """
 
     face_id: str
@@ -41,9 +50,20 @@ class Appearance:
     last_timestamp: int
     best_similarity: float
     matches: int
+    key: str = attrs.field(default=attrs.Factory(lambda self: self.face_id, takes_self=True))
+    face_ids: tuple[str, ...] = attrs.field(default=attrs.Factory(_own_face, takes_self=True))
 
 
-_SET_FACE_ID, _SET_EXTERNAL, _SET_FIRST, _SET_LAST, _SET_BEST, _SET_MATCHES = setters(
+(
+    _SET_FACE_ID,
+    _SET_EXTERNAL,
+    _SET_FIRST,
+    _SET_LAST,
+    _SET_BEST,
+    _SET_MATCHES,
+    _SET_KEY,
+    _SET_FACE_IDS,
+) = setters(
     Appearance,
     "face_id",
     "external_image_id",
@@ -51,26 +71,42 @@ _SET_FACE_ID, _SET_EXTERNAL, _SET_FIRST, _SET_LAST, _SET_BEST, _SET_MATCHES = se
     "last_timestamp",
     "best_similarity",
     "matches",
+    "key",
+    "face_ids",
 )
 
-#: An interval: (first, last, best similarity, count, external image id). A tuple of
-#: plain values, replaced rather than updated, so that the garbage collector stops
-#: tracking it: a grouping of 100,000 faces holds 100,000 of them.
-_Interval = tuple[int, int, float, int, "str | None"]
+#: An interval: (first, last, best similarity, count, external image id, the face of
+#: the best match, the faces merged as (first match, face id) pairs). A tuple of plain
+#: values, replaced rather than updated, so that the garbage collector stops tracking
+#: it: a grouping of 100,000 faces holds 100,000 of them.
+_Faces = tuple[tuple[int, str], ...]
+_Interval = tuple[int, int, float, int, "str | None", str, _Faces]
 _FIRST = itemgetter(0)
 #: A finished interval, in the order the answer is sorted by: (first, key, interval).
-_Row = tuple[int, Hashable, _Interval]
+_Row = tuple[int, str, _Interval]
 
 
 def by_face(face_match: FaceMatch) -> str:
-    """The grouping of `FaceSearchResults.appearances`: one group per collection face."""
+    """``group_by="face"``: one group per indexed collection face."""
     return face_match.face.face_id
+
+
+def by_person(face_match: FaceMatch) -> str:
+    """``group_by="person"``: one group per person, whose photos share an id.
+
+    The face's ``ExternalImageId``, else its ``UserId``, else its ``FaceId``.
+    """
+    face = face_match.face
+    return face.external_image_id or face.user_id or face.face_id
+
+
+GROUPINGS: dict[str, Callable[[FaceMatch], str]] = {"person": by_person, "face": by_face}
 
 
 def fold_appearances(
     matches: Iterable[PersonMatch],
     max_gap: float,
-    key: Callable[[FaceMatch], Hashable] = by_face,
+    key: Callable[[FaceMatch], str] = by_person,
 ) -> list[Appearance]:
     """The intervals of each group (`key` of a face match), sorted by first timestamp, then key.
 
@@ -80,24 +116,31 @@ def fold_appearances(
     # any other closes it and opens a new one. In TIMESTAMP order that is already the
     # answer; in any other order (INDEX: person by person) closed intervals of one
     # group may overlap or touch, and `_merged` joins them.
-    open_: dict[Hashable, _Interval] = {}
-    closed: dict[Hashable, list[_Interval]] = {}
-    by_face_id = key is by_face  # the usual grouping, read inline: this loop is hot
+    open_: dict[str, _Interval] = {}
+    closed: dict[str, list[_Interval]] = {}
+    per_face = key is by_face  # one face per group: its face list never grows
     for match in matches:
         ts = match.timestamp
         for face_match in match.face_matches:
-            group = face_match.face.face_id if by_face_id else key(face_match)
+            face = face_match.face
+            group = face.face_id if per_face else key(face_match)
             current = open_.get(group)
             if current is not None:
-                first, last, best, count, external = current
+                first, last, best, count, external, best_face, faces = current
                 if first - max_gap <= ts <= last + max_gap:
                     similarity = face_match.similarity
+                    if similarity > best:
+                        best, best_face = similarity, face.face_id
+                    if not per_face:
+                        faces = _with_face(faces, ts, face.face_id)
                     open_[group] = (
                         ts if ts < first else first,
                         ts if ts > last else last,
-                        similarity if similarity > best else best,
+                        best,
                         count + 1,
-                        external if external is not None else face_match.face.external_image_id,
+                        external if external is not None else face.external_image_id,
+                        best_face,
+                        faces,
                     )
                     continue
                 earlier = closed.get(group)
@@ -105,7 +148,16 @@ def fold_appearances(
                     closed[group] = [current]
                 else:
                     earlier.append(current)
-            open_[group] = (ts, ts, face_match.similarity, 1, face_match.face.external_image_id)
+            face_id = face.face_id
+            open_[group] = (
+                ts,
+                ts,
+                face_match.similarity,
+                1,
+                face.external_image_id,
+                face_id,
+                ((ts, face_id),),
+            )
 
     rows: list[_Row] = []
     for group, current in open_.items():
@@ -120,31 +172,50 @@ def fold_appearances(
     return [_appearance(group, interval) for _, group, interval in rows]
 
 
-def _merged(group: Hashable, intervals: list[_Interval], max_gap: float) -> list[_Row]:
+def _with_face(faces: _Faces, ts: int, face_id: str) -> _Faces:
+    """`faces` with `face_id` first matched at `ts` (or earlier, if already there)."""
+    for index, (seen, known) in enumerate(faces):
+        if known == face_id:
+            if ts < seen:
+                return (*faces[:index], (ts, face_id), *faces[index + 1 :])
+            return faces
+    return (*faces, (ts, face_id))
+
+
+def _merged(group: str, intervals: list[_Interval], max_gap: float) -> list[_Row]:
     """Join the overlapping or close intervals of one group, in time order."""
     intervals.sort(key=_FIRST)
     rows: list[_Row] = []
-    first, last, best, count, external = intervals[0]
+    first, last, best, count, external, best_face, faces = intervals[0]
     for interval in intervals[1:]:
         if interval[0] - last <= max_gap:
             last = max(last, interval[1])
-            best = max(best, interval[2])
+            if interval[2] > best:
+                best, best_face = interval[2], interval[5]
             count += interval[3]
             if external is None:
                 external = interval[4]
+            for ts, face_id in interval[6]:
+                faces = _with_face(faces, ts, face_id)
         else:
-            rows.append((first, group, (first, last, best, count, external)))
-            first, last, best, count, external = interval
-    rows.append((first, group, (first, last, best, count, external)))
+            rows.append((first, group, (first, last, best, count, external, best_face, faces)))
+            first, last, best, count, external, best_face, faces = interval
+    rows.append((first, group, (first, last, best, count, external, best_face, faces)))
     return rows
 
 
-def _appearance(group: Hashable, interval: _Interval) -> Appearance:
+def _appearance(group: str, interval: _Interval) -> Appearance:
     appearance = new(Appearance)
-    _SET_FACE_ID(appearance, group)
+    faces = interval[6]
+    _SET_FACE_ID(appearance, interval[5])
     _SET_EXTERNAL(appearance, interval[4])
     _SET_FIRST(appearance, interval[0])
     _SET_LAST(appearance, interval[1])
     _SET_BEST(appearance, interval[2])
     _SET_MATCHES(appearance, interval[3])
+    _SET_KEY(appearance, group)
+    _SET_FACE_IDS(
+        appearance,
+        (faces[0][1],) if len(faces) == 1 else tuple(face_id for _, face_id in sorted(faces)),
+    )
     return appearance

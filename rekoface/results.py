@@ -17,8 +17,8 @@ from typing import Any
 
 import attrs
 
-from ._validation import is_finite_number
-from .appearances import Appearance, fold_appearances
+from ._validation import is_finite_number, raise_if_any, shown
+from .appearances import GROUPINGS, Appearance, fold_appearances
 from .errors import FieldError, RequestValidationError
 from .face_details import (
     AgeRange,
@@ -206,16 +206,30 @@ class FaceSearchResults:
             if token is None:
                 return
 
-    def appearances(self, *, max_gap_ms: int = 1000) -> list[Appearance]:
-        """Who was seen when: the matches folded into intervals per collection face.
+    def appearances(self, *, max_gap_ms: int = 1000, group_by: str = "person") -> list[Appearance]:
+        """Who was seen when: the matches folded into intervals per person.
 
-        Matches of one face at most `max_gap_ms` apart belong to one interval. Streams
-        the pages and keeps one open interval per face; the answer does not depend on
-        the sort order (``TIMESTAMP`` or ``INDEX``). Sorted by first timestamp, then face id.
+        A person is a collection face's ``ExternalImageId`` (else its ``UserId``, else
+        its ``FaceId``): the intervals of all that person's faces merge, since people
+        index several photos of one person. ``group_by="face"`` keeps one set of
+        intervals per indexed face. Matches of one group at most `max_gap_ms` apart
+        belong to one interval. Streams the pages and keeps one open interval per
+        group; the answer does not depend on the sort order (``TIMESTAMP`` or
+        ``INDEX``). Sorted by first timestamp, then key.
         """
+        errors: list[FieldError] = []
         if not is_finite_number(max_gap_ms) or max_gap_ms < 0:
-            raise _invalid("max_gap_ms", f"{max_gap_ms!r} is not a number >= 0", ">= 0")
-        return fold_appearances(self, max_gap_ms)
+            errors.append(
+                FieldError("max_gap_ms", f"{shown(max_gap_ms)} is not a number >= 0", ">= 0")
+            )
+        key = GROUPINGS.get(group_by) if isinstance(group_by, str) else None
+        if key is None:
+            errors.append(
+                FieldError("group_by", f"{shown(group_by)} is not allowed", "person, face")
+            )
+        raise_if_any(errors)
+        assert key is not None
+        return fold_appearances(self, max_gap_ms, key)
 
     def _raw_pages(self) -> Iterator[tuple[list[Mapping[str, Any]], str | None]]:
         """Each page's ``Persons`` items as the service sent them, and the token after it.

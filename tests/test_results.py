@@ -684,7 +684,7 @@ def test_min_similarity_must_be_a_finite_number(bad: Any) -> None:
 def test_appearances_fold_matches_into_intervals_per_face() -> None:
     results = FaceSearchResults(JOB_ID, Pages(three_pages()))
 
-    assert results.appearances(max_gap_ms=1000) == [
+    assert results.appearances(max_gap_ms=1000, group_by="face") == [
         Appearance(DAVE_2, "Dave_Bloggs", 0, 0, 84.5, 1),  # same start: by face id
         Appearance(DAVE, "Dave_Bloggs", 0, 400, 99.99994659423828, 2),
         Appearance(ANA, "Ana_Silva", 3000, 3600, 93.5, 3),
@@ -695,11 +695,11 @@ def test_appearances_fold_matches_into_intervals_per_face() -> None:
 def test_appearances_with_a_larger_gap_merge_more() -> None:
     results = FaceSearchResults(JOB_ID, Pages(three_pages()))
 
-    assert results.appearances(max_gap_ms=3000)[1] == Appearance(
+    assert results.appearances(max_gap_ms=3000, group_by="face")[1] == Appearance(
         DAVE, "Dave_Bloggs", 0, 3400, 99.99994659423828, 3
     )
     # The gap is inclusive: 400 -> 3400 is exactly 3000 ms.
-    assert len(results.appearances(max_gap_ms=2999)) == 4
+    assert len(results.appearances(max_gap_ms=2999, group_by="face")) == 4
 
 
 def test_appearances_respect_min_similarity() -> None:
@@ -798,7 +798,7 @@ def test_appearances_cover_every_match_without_overlap(
     persons = [as_person(*s) for s in sightings]
     results = FaceSearchResults(JOB_ID, paged(persons, page_size))
 
-    found = results.appearances(max_gap_ms=max_gap)
+    found = results.appearances(max_gap_ms=max_gap, group_by="face")
 
     assert found == sorted(found, key=lambda a: (a.first_timestamp, a.face_id))
     for face, face_id in enumerate(FACE_IDS):
@@ -859,7 +859,9 @@ def test_appearances_merge_fills_the_external_id_from_a_later_interval() -> None
         sighting(4000, DAVE),  # within the gap of 5000, seen after it closed: a merge
     ]
 
-    found = FaceSearchResults(JOB_ID, paged(persons, 1)).appearances(max_gap_ms=1000)
+    found = FaceSearchResults(JOB_ID, paged(persons, 1)).appearances(
+        max_gap_ms=1000, group_by="face"
+    )
 
     assert found == [
         Appearance(DAVE, "Dave_Bloggs", 4000, 5000, 90.0, 2),
@@ -890,7 +892,9 @@ def test_appearances_take_the_first_external_image_id_seen() -> None:
         {"Timestamp": 4000, "FaceMatches": [{"Similarity": 85.0, "Face": {"FaceId": DAVE}}]},
     ]
 
-    found = FaceSearchResults(JOB_ID, paged(persons, 2)).appearances(max_gap_ms=1000)
+    found = FaceSearchResults(JOB_ID, paged(persons, 2)).appearances(
+        max_gap_ms=1000, group_by="face"
+    )
 
     assert found == [
         Appearance(ANA, "Ana_Silva", 0, 20, 92.0, 3),
@@ -946,7 +950,7 @@ def test_results_against_moto_end() -> None:
 
         results = FaceSearchResults(job_id, fetch)
         matches = list(results)
-        appearances = results.appearances()
+        appearances = results.appearances(group_by="face")
 
     assert calls == [None, None]
     assert len(matches) == 1
@@ -956,3 +960,100 @@ def test_results_against_moto_end() -> None:
     assert results.video_metadata is not None
     assert results.video_metadata.frame_width == 1280
     assert [a.matches for a in appearances] == [1, 1, 1, 1]
+
+
+# --- appearances per person -------------------------------------------------------------
+
+#: Two photos of Dave indexed under one id, Ana under hers, and a face with no id at all.
+PEOPLE = {DAVE: "Dave_Bloggs", DAVE_2: "Dave_Bloggs", ANA: "Ana_Silva", "face-x": None}
+
+
+def seen(timestamp: int, face_id: str, similarity: float = 90.0, **face: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"FaceId": face_id, **face}
+    if PEOPLE.get(face_id) is not None and "ExternalImageId" not in face:
+        data["ExternalImageId"] = PEOPLE[face_id]
+    return {"Timestamp": timestamp, "FaceMatches": [{"Similarity": similarity, "Face": data}]}
+
+
+def test_a_persons_photos_merge_into_one_lane_by_default() -> None:
+    persons = [seen(0, DAVE, 80.0), seen(400, DAVE_2, 95.0), seen(900, DAVE, 85.0)]
+    [dave] = FaceSearchResults(JOB_ID, paged(persons, 2)).appearances()
+    assert (dave.key, dave.external_image_id) == ("Dave_Bloggs", "Dave_Bloggs")
+    assert (dave.first_timestamp, dave.last_timestamp, dave.matches) == (0, 900, 3)
+    assert dave.best_similarity == 95.0
+    assert dave.face_id == DAVE_2  # the face of the best match
+    assert dave.face_ids == (DAVE, DAVE_2)  # in order of first match
+    by_face = FaceSearchResults(JOB_ID, paged(persons, 2)).appearances(group_by="face")
+    assert [(a.key, a.face_ids) for a in by_face] == [(DAVE, (DAVE,)), (DAVE_2, (DAVE_2,))]
+
+
+def test_a_person_is_the_external_id_else_the_user_id_else_the_face_id() -> None:
+    persons = [
+        seen(0, "face-x", UserId="user-7"),
+        seen(100, "face-y", UserId="user-7"),
+        seen(5000, "face-x"),
+        seen(9000, ANA),
+    ]
+    found = FaceSearchResults(JOB_ID, paged(persons, 10)).appearances()
+    assert [(a.key, a.face_ids) for a in found] == [
+        ("user-7", ("face-x", "face-y")),
+        ("face-x", ("face-x",)),
+        ("Ana_Silva", (ANA,)),
+    ]
+
+
+def test_six_field_appearances_still_construct() -> None:
+    old = Appearance(DAVE, "Dave_Bloggs", 0, 10, 99.0, 2)
+    assert (old.key, old.face_ids) == (DAVE, (DAVE,))
+
+
+@pytest.mark.parametrize("bad", ["people", "", None, 1])
+def test_group_by_is_person_or_face(bad: Any) -> None:
+    with pytest.raises(RequestValidationError) as caught:
+        FaceSearchResults(JOB_ID, Pages({})).appearances(group_by=bad)
+    assert caught.value.paths == ("group_by",)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    sightings=st.lists(
+        st.tuples(st.integers(0, 20_000), st.sampled_from(sorted(PEOPLE)), st.floats(0, 100)),
+        max_size=30,
+    ),
+    max_gap=st.integers(0, 3000),
+    order=st.sampled_from(["TIMESTAMP", "INDEX"]),
+)
+def test_grouping_by_person_is_grouping_by_face_with_one_face_per_person(
+    sightings: list[tuple[int, str, float]], max_gap: int, order: str
+) -> None:
+    if order == "TIMESTAMP":
+        sightings = sorted(sightings, key=lambda s: s[0])
+    else:  # one person of the video at a time, each in time order
+        sightings = sorted(sightings, key=lambda s: (s[1], s[0]))
+    persons = [seen(ts, face, sim) for ts, face, sim in sightings]
+    found = FaceSearchResults(JOB_ID, paged(persons, 7)).appearances(max_gap_ms=max_gap)
+
+    def person(face: str) -> str:
+        return PEOPLE[face] or face
+
+    # The oracle: every face renamed to its person, then grouped by face.
+    renamed = [seen(ts, person(face), sim) for ts, face, sim in sightings]
+    oracle = FaceSearchResults(JOB_ID, paged(renamed, 7)).appearances(
+        max_gap_ms=max_gap, group_by="face"
+    )
+    assert [
+        (a.key, a.first_timestamp, a.last_timestamp, a.best_similarity, a.matches) for a in found
+    ] == [
+        (a.face_id, a.first_timestamp, a.last_timestamp, a.best_similarity, a.matches)
+        for a in oracle
+    ]
+    for appearance in found:
+        inside = [
+            (ts, face, sim)
+            for ts, face, sim in sorted(sightings)
+            if person(face) == appearance.key
+            and appearance.first_timestamp <= ts <= appearance.last_timestamp
+        ]
+        first_seen = list(dict.fromkeys(face for _, face, _ in inside))
+        assert list(appearance.face_ids) == first_seen
+        assert (appearance.face_id, appearance.best_similarity) in {(f, s) for _, f, s in inside}
