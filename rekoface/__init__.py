@@ -36,7 +36,10 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .batch import BatchOutcome
+    from .batch import (
+        BatchOutcome,
+        BatchProgress,
+    )
     from .client import (
         FaceSearchClient,
     )
@@ -96,6 +99,7 @@ __version__ = "0.1.0"
 #: all three equal (type checkers need static imports, so they cannot be generated).
 _LAZY: dict[str, str] = {
     "BatchOutcome": "batch",
+    "BatchProgress": "batch",
     "FaceSearchClient": "client",
     "Completion": "completions",
     "FaceSearchJob": "models",
@@ -154,6 +158,7 @@ __all__ = [
     "Appearance",
     "BackoffPoller",
     "BatchOutcome",
+    "BatchProgress",
     "BoundingBox",
     "Completion",
     "CompletionNotification",
