@@ -59,6 +59,12 @@ def _sqs(sizes: Sizes) -> FigureResult:
     return sqs.run(sizes)
 
 
+def _batch(sizes: Sizes) -> FigureResult:
+    from . import batch
+
+    return batch.run(sizes)
+
+
 #: Every figure, in the table's order.
 FIGURES: dict[str, Callable[[Sizes], FigureResult]] = {
     "start": _start,
@@ -68,6 +74,7 @@ FIGURES: dict[str, Callable[[Sizes], FigureResult]] = {
     "memory": _memory,
     "backoff": _backoff,
     "sqs": _sqs,
+    "batch": _batch,
 }
 
 
