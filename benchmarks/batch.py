@@ -32,7 +32,7 @@ from typing import Any
 from rekoface import FaceSearchClient, FaceSearchRequest, NotificationChannel, RetryPolicy, S3Video
 
 from ._canned import CannedRekognition, rekognition_client
-from ._common import FULL, REGION, FigureResult, Sizes, duration, mebibytes
+from ._common import FULL, REGION, FigureResult, Sizes, duration
 
 TARGET = 1.03
 MEMORY_TARGET = 1.2
@@ -285,7 +285,7 @@ def run(sizes: Sizes) -> FigureResult:
             f"Most jobs in flight: {polling.most_in_flight} (limit {chosen.slots}); "
             f"StartFaceSearch calls: {polling.start_calls} for {polling.jobs} jobs.",
             f"Peak traced memory consuming a generator of {chosen.memory_large:,} requests: "
-            f"{mebibytes(large_peak)}, against {mebibytes(small_peak)} for "
+            f"{large_peak / 1024:,.1f} KiB, against {small_peak / 1024:,.1f} KiB for "
             f"{chosen.memory_small:,} ({memory_ratio:.2f}x): the input is pulled only as "
             "slots free up, and outcomes are not kept.",
             "The ideal is computed exactly (same order and start rate, a slot refilled the "

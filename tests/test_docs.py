@@ -78,6 +78,7 @@ SITE_PAGES = (
     "retries.md",
     "waiting.md",
     "results.md",
+    "batch.md",
     "testing.md",
     "cli.md",
     "performance.md",
@@ -96,6 +97,7 @@ PAGES_WITH_EXAMPLES = {
     "retries.md",
     "waiting.md",
     "results.md",
+    "batch.md",
     "testing.md",
 }
 PAGES = [ROOT / "README.md", *(ROOT / "docs" / name for name in SITE_PAGES)]
