@@ -341,3 +341,46 @@ def test_with_a_queue_the_batch_waits_on_notifications_and_polls_far_less(
     # A first check, the confirmation of the notification, and the results' first page
     # (a fallback only every 300 s): polling would make dozens a job.
     assert len(status_calls) <= 4 * len(videos)
+
+
+def test_an_output_that_cannot_be_written_fails_that_video_only(cli: CLI, tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    (target / "videos").mkdir(parents=True)
+    (target / "videos" / "cams").write_text("a file where a directory should be")
+    videos = ["s3://videos/cams/v1.mp4", *uris(2)]
+    run = cli("batch", *videos, "--collection", "people", "--output", str(target))
+    assert run.code == 1
+    by_video = {line["Video"]: line for line in lines(run)}
+    assert by_video[videos[0]]["JobStatus"] == "SUCCEEDED"
+    assert by_video[videos[0]]["Error"]["Type"] in ("FileExistsError", "NotADirectoryError")
+    assert by_video[videos[1]]["Error"] is None
+    assert Path(by_video[videos[1]]["Output"]).is_file()
+
+
+class CountingLines:
+    """stdin over many URIs that counts the lines read."""
+
+    def __init__(self, count: int) -> None:
+        self.read = 0
+        self._lines = (f"s3://videos/v{n}.mp4\n".encode() for n in range(count))
+
+    def __iter__(self) -> Iterator[bytes]:
+        for line in self._lines:
+            self.read += 1
+            yield line
+
+
+def test_the_uri_list_is_read_only_as_jobs_can_start(
+    cli: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stdin = CountingLines(1_000_000)
+    monkeypatch.setattr(sys, "stdin", stdin)
+    monkeypatch.setattr(sys, "stdout", InterruptedOnFlush())
+    run = cli(
+        "batch", "--from-file", "-", "--collection", "people", "--max-in-flight", "3", "--key", "k"
+    )
+    assert run.code == 130
+    assert "Resume with: rekoface batch --from-file=- --collection people --key k" in run.err
+    assert run.err.rstrip().endswith("(with the same list on stdin)")
+    assert stdin.read <= 3 + 1
+    assert len(cli.fake.jobs) == 3
