@@ -384,3 +384,18 @@ def test_the_uri_list_is_read_only_as_jobs_can_start(
     assert run.err.rstrip().endswith("(with the same list on stdin)")
     assert stdin.read <= 3 + 1
     assert len(cli.fake.jobs) == 3
+
+
+def test_a_prefix_has_no_known_total_so_the_bar_shows_no_eta(
+    cli: CLI, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in (1, 2):
+        s3.put_object(Bucket="videos", Key=f"cams/v{n}.mp4", Body=b"")
+    stderr = TTY()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    run = cli("batch", "s3://videos/cams/", "--collection", "people")
+    assert run.code == 0
+    drawn = stderr.getvalue()
+    assert "batch: 2 done (2 ok, 0 failed)" in drawn
+    assert "/min" in drawn
+    assert "ETA" not in drawn
