@@ -71,6 +71,12 @@ def _sqs(sizes: Sizes) -> FigureResult:
     return sqs.run(sizes)
 
 
+def _batch(sizes: Sizes) -> FigureResult:
+    from . import batch
+
+    return batch.run(sizes)
+
+
 #: Every figure, in the table's order.
 FIGURES: dict[str, Callable[[Sizes], FigureResult]] = {
     "start": _start,
@@ -82,6 +88,7 @@ FIGURES: dict[str, Callable[[Sizes], FigureResult]] = {
     "backoff": _backoff,
     "sqs": _sqs,
     "appearances": _appearances,
+    "batch": _batch,
 }
 
 

@@ -42,7 +42,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .appearances import Appearance
-    from .batch import BatchOutcome
+    from .batch import BatchOutcome, BatchProgress
     from .client import FaceSearchClient
     from .collection import CollectionInfo, FaceCollection, IndexResult, S3Image, UnindexedFace
     from .completions import Completion
@@ -74,6 +74,7 @@ __version__ = "0.1.0"
 #: all three equal (type checkers need static imports, so they cannot be generated).
 _LAZY: dict[str, str] = {
     "BatchOutcome": "batch",
+    "BatchProgress": "batch",
     "FaceSearchClient": "client",
     "CollectionInfo": "collection",
     "FaceCollection": "collection",
@@ -137,6 +138,7 @@ __all__ = [
     "Appearance",
     "BackoffPoller",
     "BatchOutcome",
+    "BatchProgress",
     "BoundingBox",
     "CollectionInfo",
     "CollectionNotReadyError",

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from .client import FaceSearchClient
     from .status import JobStatus
 
-__all__ = ["BatchOutcome", "iter_search_many"]
+__all__ = ["BatchOutcome", "BatchProgress", "iter_search_many"]
 
 logger = logging.getLogger("rekoface")
 
@@ -71,6 +71,36 @@ class BatchOutcome:
         return self.error is None
 
 
+@attrs.frozen
+class BatchProgress:
+    """Where a `search_many` batch stands: passed to its `progress` callback on every change.
+
+    `pulled` items were taken from the input; `waiting` of them wait for a slot (the
+    account was full when they tried); `in_flight` of the batch's jobs run now;
+    `succeeded` and `failed` items have ended. `window` is how many jobs the batch lets
+    run at once now (at most `limit`, its `max_in_flight`); `held_by_others` estimates
+    the slots other work holds, from the window's shrink when
+    ``LimitExceededException`` came. `starts` and `status_calls` count the
+    ``StartFaceSearch`` and ``GetFaceSearch`` attempts made, retries included.
+    """
+
+    pulled: int = 0
+    waiting: int = 0
+    in_flight: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    window: int = 0
+    limit: int = 0
+    held_by_others: int = 0
+    starts: int = 0
+    status_calls: int = 0
+
+    @property
+    def done(self) -> int:
+        """Items that have ended, well or not."""
+        return self.succeeded + self.failed
+
+
 @attrs.define
 class _Running:
     """A job of the batch that has not ended: the items waiting on it, and its clock."""
@@ -87,6 +117,7 @@ def check_batch_arguments(
     status_rate: object,
     timeout: object,
     key: object,
+    progress: object = None,
 ) -> None:
     """Every bad argument of `search_many`, in one `RequestValidationError`, before any call."""
     errors: list[FieldError] = []
@@ -108,6 +139,8 @@ def check_batch_arguments(
         errors.append(FieldError("timeout", f"{shown(timeout)} is not positive", "finite, > 0"))
     if key is not None and (not isinstance(key, str) or not key):
         errors.append(FieldError("key", f"{shown(key)} is not a non-empty str", "str"))
+    if progress is not None and not callable(progress):
+        errors.append(FieldError("progress", f"{shown(progress)} is not callable", "callable"))
     raise_if_any(errors)
 
 
@@ -125,6 +158,7 @@ def iter_search_many(
     queue_url: str | None = None,
     sqs_client: SQSClient | None = None,
     wait_time_seconds: int = 20,
+    progress: Callable[[BatchProgress], object] | None = None,
 ) -> Generator[BatchOutcome, None, None]:
     """The engine of `FaceSearchClient.search_many` (arguments checked by the caller).
 
@@ -145,6 +179,7 @@ def iter_search_many(
         timeout=timeout,
         sleep=sleep,
         clock=clock,
+        progress=progress,
     )
     return batch.run(enumerate(iter(requests)))
 
@@ -164,8 +199,15 @@ class _Batch:
         sleep: Callable[[float], None],
         clock: Callable[[], float],
         queue: _Notifications | None = None,
+        progress: Callable[[BatchProgress], object] | None = None,
     ) -> None:
         self.client = client
+        self.progress = progress
+        self.pulled = 0
+        self.succeeded = 0
+        self.failed = 0
+        self.starts = 0
+        self.status_calls = 0
         self.queue = queue
         self.key = key
         self.timeout = timeout
@@ -173,8 +215,8 @@ class _Batch:
         self.clock = clock
         self.window = _schedule.Window(max_in_flight)
         self.plan = _schedule.CheckPlan(None if queue is None else FALLBACK_INTERVAL)
-        self.pace_start = self._paced(_schedule.Pacer(start_rate))
-        self.pace_status = self._paced(_schedule.Pacer(status_rate))
+        self.pace_start = self._paced(_schedule.Pacer(start_rate), "starts")
+        self.pace_status = self._paced(_schedule.Pacer(status_rate), "status_calls")
         self.running: dict[str, _Running] = {}
         retry = client.retry
         if retry.retry_limit_exceeded:
@@ -185,14 +227,46 @@ class _Batch:
         self.again: deque[tuple[int, object]] = deque()
         self.ready: deque[BatchOutcome] = deque()
 
-    def _paced(self, pacer: _schedule.Pacer) -> Callable[[], None]:
+    def _paced(self, pacer: _schedule.Pacer, counter: str) -> Callable[[], None]:
+        """Wait for the pacer before an attempt, and count the attempt."""
+
         def wait() -> None:
             pause = pacer.wait_for(self.clock())
             if pause > 0:
                 self.sleep(pause)
             pacer.record(self.clock())
+            setattr(self, counter, getattr(self, counter) + 1)
+            self.changed()
 
         return wait
+
+    def snapshot(self) -> BatchProgress:
+        window = self.window
+        return BatchProgress(
+            pulled=self.pulled,
+            waiting=len(self.again),
+            in_flight=len(self.running),
+            succeeded=self.succeeded,
+            failed=self.failed,
+            window=window.size,
+            limit=window.limit,
+            held_by_others=window.limit - window.size,
+            starts=self.starts,
+            status_calls=self.status_calls,
+        )
+
+    def changed(self) -> None:
+        """Tell the progress callback (if any) where the batch stands now."""
+        if self.progress is not None:
+            self.progress(self.snapshot())
+
+    def outcome(self, outcome: BatchOutcome) -> None:
+        """An item ended: count it, and queue its outcome to be yielded."""
+        if outcome.ok:
+            self.succeeded += 1
+        else:
+            self.failed += 1
+        self.ready.append(outcome)
 
     # -- the loop ------------------------------------------------------------------
 
@@ -219,6 +293,7 @@ class _Batch:
                         exhausted = True
                         break
                     index, item = pulled
+                    self.pulled += 1
                 self.start(index, item)
                 now = self.clock()
             if self.ready:
@@ -262,7 +337,9 @@ class _Batch:
                     )
                 ]
             )
-            self.ready.append(BatchOutcome(index, item, error=error))  # type: ignore[arg-type]
+            logger.warning("item %d is not a FaceSearchRequest: skipped", index)
+            self.outcome(BatchOutcome(index, item, error=error))  # type: ignore[arg-type]
+            self.changed()
             return
         attempted = self.clock()
         try:
@@ -283,21 +360,27 @@ class _Batch:
             )
             self.window.limit_exceeded(len(self.running), self.clock())
             self.again.appendleft((index, item))
+            self.changed()
             return
         except (ServiceError, TransportError, RequestValidationError) as err:
             logger.warning("item %d could not start: %s", index, err)
-            self.ready.append(BatchOutcome(index, item, error=err))
+            self.outcome(BatchOutcome(index, item, error=err))
+            self.changed()
             return
         job = _core.new_job(response, call, item)
         self.window.started()
         same = self.running.get(job.job_id)
         if same is not None:  # identical requests under one key share one job
             same.items.append((index, item))
+            self.changed()
             return
+        # The start itself is logged at INFO by `_core` ("started face search job ...").
+        logger.debug("item %d: job %s is %s", index, job.job_id, item.video.uri)
         self.running[job.job_id] = _Running(job, [(index, item)], attempted)
         self.plan.add(job.job_id, attempted)
         if self.queue is not None:
             self.queue.register(job.job_id)
+        self.changed()
 
     def check(self, job_id: str) -> None:
         run = self.running[job_id]
@@ -345,7 +428,8 @@ class _Batch:
             self.queue.unregister(run.job.job_id, finished=True)
         self.window.job_ended()
         for index, request in run.items:
-            self.ready.append(BatchOutcome(index, request, run.job, status, error))
+            self.outcome(BatchOutcome(index, request, run.job, status, error))
+        self.changed()
 
 
 class _Notifications:

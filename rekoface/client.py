@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from mypy_boto3_rekognition import RekognitionClient
     from mypy_boto3_sqs import SQSClient
 
-    from .batch import BatchOutcome
+    from .batch import BatchOutcome, BatchProgress
     from .collection import FaceCollection
     from .completions import Completion
     from .models import FaceSearchJob, FaceSearchRequest
@@ -227,6 +227,7 @@ class FaceSearchClient:
         timeout: float | None = None,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
+        progress: Callable[[BatchProgress], object] | None = None,
     ) -> Generator[BatchOutcome, None, None]:
         """Search many videos, keeping up to `max_in_flight` jobs running; yield each outcome.
 
@@ -236,7 +237,9 @@ class FaceSearchClient:
         would, so re-running the batch after a crash starts no job twice. At most
         ``ceil(start_rate)`` starts and ``ceil(status_rate)`` status calls fall in any
         second, retries included; ``LimitExceededException`` shrinks the window instead
-        of failing an item. Arguments are checked before any call.
+        of failing an item. `progress`, if given, is called with a `BatchProgress`
+        after every change (a pull, start attempt, status call or end). Arguments are
+        checked before any call.
         """
         import time
 
@@ -248,6 +251,7 @@ class FaceSearchClient:
             status_rate=status_rate,
             timeout=timeout,
             key=key,
+            progress=progress,
         )
         if queue_url is not None:
             from . import _sqs
@@ -273,6 +277,7 @@ class FaceSearchClient:
             queue_url=queue_url,
             sqs_client=sqs_client,
             wait_time_seconds=wait_time_seconds,
+            progress=progress,
         )
 
     # -- face collections -------------------------------------------------------------

@@ -298,3 +298,76 @@ def test_with_a_queue_the_batch_waits_on_notifications_and_polls_far_less() -> N
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
         assert sum(int(n) for n in counts.values()) == 1
+
+
+def test_progress_is_told_every_change_and_its_counts_match_the_fake() -> None:
+    from rekoface import BatchProgress
+
+    world = World(job_duration=300.0)
+    seen: list[BatchProgress] = []
+    items: list[Any] = [request(i) for i in range(25)] + ["not a request"]
+    outcomes = list(world.run(items, max_in_flight=10, progress=seen.append))
+    assert len(outcomes) == 26
+    last = seen[-1]
+    assert last.pulled == 26
+    assert (last.succeeded, last.failed, last.done) == (25, 1, 26)
+    assert (last.in_flight, last.waiting) == (0, 0)
+    assert last.starts == len(world.calls("StartFaceSearch"))
+    assert last.status_calls == len(world.calls("GetFaceSearch"))
+    assert (last.window, last.limit, last.held_by_others) == (10, 10, 0)
+    # Never more in flight than the window, which never exceeds its limit; counts only grow.
+    assert all(p.in_flight <= p.window <= p.limit for p in seen)
+    for earlier, later in itertools.pairwise(seen):
+        assert later.done >= earlier.done
+        assert later.starts >= earlier.starts
+        assert later.status_calls >= earlier.status_calls
+    # The batch was full at some point: ten in flight.
+    assert max(p.in_flight for p in seen) == 10
+
+
+def test_progress_shows_the_slots_others_hold_and_the_items_waiting() -> None:
+    from rekoface import BatchProgress
+
+    world = World(job_duration=lambda p: 900.0 if "foreign" in str(p) else 300.0)
+    foreign = FaceSearchClient(world.fake.client(), retry=RetryPolicy.never())
+    for i in range(15):
+        foreign.start(FaceSearchRequest(S3Video("videos", f"foreign-{i}.mp4"), "employees"))
+    seen: list[BatchProgress] = []
+    list(world.run((request(i) for i in range(10)), progress=seen.append))
+    blocked = [p for p in seen if p.waiting]
+    assert blocked  # an item waited for a slot ...
+    # ... while the window had shrunk to the five slots the account had left.
+    assert max(p.held_by_others for p in seen) == 15
+    assert min(p.window for p in blocked) == 5
+    assert seen[-1].succeeded == 10
+
+
+def test_a_progress_that_is_not_callable_is_refused_before_any_call() -> None:
+    world = World()
+    with pytest.raises(RequestValidationError) as caught:
+        world.run([request(0)], progress="print")
+    assert caught.value.paths == ("progress",)
+    assert world.fake.calls == []
+
+
+def test_starts_and_ends_log_at_info_item_errors_and_capacity_at_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO, logger="rekoface")
+    world = World(job_duration=300.0, max_concurrent_jobs=2)
+    world.fake.inject_error("StartFaceSearch", "InvalidS3ObjectException")
+    list(world.run([request(i) for i in range(4)] + ["bad"]))
+    by_level = {
+        level: [r.getMessage() for r in caplog.records if r.levelno == level]
+        for level in (logging.INFO, logging.WARNING)
+    }
+    assert sum("started" in m for m in by_level[logging.INFO]) == 3
+    assert sum("SUCCEEDED" in m for m in by_level[logging.INFO]) == 3
+    warnings = by_level[logging.WARNING]
+    assert any("could not start" in m for m in warnings)
+    assert any("not a FaceSearchRequest" in m for m in warnings)
+    assert any("job slots are full" in m for m in warnings)
+    # S3 keys only at DEBUG.
+    assert not any("v0000" in m for m in by_level[logging.INFO] + warnings)

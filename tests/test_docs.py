@@ -79,6 +79,7 @@ SITE_PAGES = (
     "retries.md",
     "waiting.md",
     "results.md",
+    "batch.md",
     "testing.md",
     "cli.md",
     "performance.md",
@@ -98,6 +99,7 @@ PAGES_WITH_EXAMPLES = {
     "retries.md",
     "waiting.md",
     "results.md",
+    "batch.md",
     "testing.md",
 }
 PAGES = [ROOT / "README.md", *(ROOT / "docs" / name for name in SITE_PAGES)]

@@ -20,7 +20,13 @@ from .streams import mask_passwords
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
-__all__ = ["DEFAULT_PAGE_SIZE", "EXIT_CODES_HELP", "FORMATS", "build_parser"]
+__all__ = [
+    "BATCH_EXIT_CODES_HELP",
+    "DEFAULT_PAGE_SIZE",
+    "EXIT_CODES_HELP",
+    "FORMATS",
+    "build_parser",
+]
 
 FORMATS = ("table", "jsonl", "json", "csv")
 PROG = "rekoface"
@@ -36,6 +42,15 @@ exit codes:
   3    the job FAILED
   4    the job has not finished: wait timed out, or results asked of a running job
   130  interrupted (Ctrl-C); the command that resumes is shown
+"""
+
+BATCH_EXIT_CODES_HELP = """\
+exit codes:
+  0    every video succeeded
+  1    some videos failed, a line of the URI list could not be read, a prefix could
+       not be listed or an output not written (each is reported; the rest went on)
+  2    usage, validation or configuration error
+  130  interrupted (Ctrl-C); with --key, the command that resumes is shown
 """
 
 
@@ -155,6 +170,69 @@ def _add_results_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_batch(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "videos",
+        nargs="*",
+        metavar="S3_URI",
+        help="a video, s3://bucket/key, or every video under s3://bucket/prefix/ (a URI "
+        "ending in /); keys ending in .mp4, .mov or .avi",
+    )
+    parser.add_argument(
+        "--from-file",
+        metavar="FILE",
+        help="read s3:// URIs from FILE, one a line ('-': stdin; blank lines and # lines "
+        "are skipped)",
+    )
+    parser.add_argument(
+        "--collection", required=True, metavar="ID", help="face collection to match against"
+    )
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        metavar="N",
+        help="minimum face match confidence, 0-100 (service default: 80)",
+    )
+    parser.add_argument(
+        "--key",
+        metavar="K",
+        help="makes the batch resumable: running it again with the same key starts no "
+        "job twice (7 days)",
+    )
+    parser.add_argument(
+        "--max-in-flight",
+        type=int,
+        default=20,
+        metavar="N",
+        help="jobs running at once (default: 20, the account's default quota; leave room "
+        "for other work that shares the account)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        metavar="S",
+        help="give up on a job S seconds after its start (it goes on at the service)",
+    )
+    parser.add_argument(
+        "--queue-url",
+        metavar="URL",
+        help="wait for the jobs' SNS notifications on this SQS queue (needs --sns-topic "
+        "and --role) instead of polling",
+    )
+    parser.add_argument(
+        "--sns-topic", metavar="ARN", help="SNS topic for the completion notifications"
+    )
+    parser.add_argument("--role", metavar="ARN", help="IAM role Rekognition uses to publish")
+    parser.add_argument("--job-tag", metavar="TAG", help="tag carried by the notifications")
+    parser.add_argument(
+        "--output",
+        metavar="DIR|S3_URI",
+        help="write each video's matches, as the service returned them, to a file of its "
+        "own under DIR or s3://bucket/prefix/ (stdout then gets one line per video "
+        "without its appearances)",
+    )
+
+
 def build_parser() -> Parser:
     """The ``rekoface`` parser, with its eight subcommands."""
     parser = Parser(
@@ -167,12 +245,14 @@ def build_parser() -> Parser:
     _add_global_options(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+    def command(
+        name: str, help_text: str, epilog: str = EXIT_CODES_HELP
+    ) -> argparse.ArgumentParser:
         sub = commands.add_parser(
             name,
             help=help_text,
             description=help_text,
-            epilog=EXIT_CODES_HELP,
+            epilog=epilog,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         return sub
@@ -213,6 +293,10 @@ def build_parser() -> Parser:
         type=float,
         metavar="N",
         help="count only face matches with at least this similarity (0-100)",
+    )
+
+    _add_batch(
+        command("batch", "search many videos, keeping the job slots full", BATCH_EXIT_CODES_HELP)
     )
 
     command("demo", "the whole flow against an in-process fake: no AWS account needed")

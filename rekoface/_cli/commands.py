@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final
+from typing import IO, TYPE_CHECKING, Any, Final
 
 from rekoface.errors import FieldError, PollTimeoutError, RequestValidationError
 
 from .args import DEFAULT_PAGE_SIZE
+from .batch import S3Location
 from .context import CommandError, Context, UsageError, exact_number
 from .output import MatchWriter, write_appearances, write_job, write_status
 from .progress import Progress, ProgressPoller
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["COMMANDS", "build_request"]
 
 EXIT_OUTPUT: Final = 1
+EXIT_SOME_FAILED: Final = 1
 EXIT_INTERRUPTED: Final = 130
 EXIT_NOT_FINISHED: Final = 4
 
@@ -216,6 +218,149 @@ def cmd_appearances(ctx: Context) -> int:
     return 0
 
 
+def _batch_template(args: argparse.Namespace) -> FaceSearchRequest:
+    """The options every video of the batch shares, checked at once (a stand-in video)."""
+    from rekoface.models import FaceSearchRequest, NotificationChannel, S3Video
+
+    if (args.sns_topic is None) != (args.role is None):
+        raise UsageError("--sns-topic and --role go together")
+    if args.queue_url is not None and args.sns_topic is None:
+        raise UsageError(
+            "--queue-url needs --sns-topic and --role: the jobs publish their ends to that "
+            "topic, which feeds the queue"
+        )
+    errors: list[FieldError] = []
+    channel: NotificationChannel | None = None
+    template: FaceSearchRequest | None = None
+    if args.sns_topic is not None:
+        try:
+            channel = NotificationChannel(args.sns_topic, args.role)
+        except RequestValidationError as err:
+            errors += err.errors
+    try:
+        template = FaceSearchRequest(
+            S3Video("stand-in", "stand-in"), args.collection, args.threshold, channel, args.job_tag
+        )
+    except RequestValidationError as err:
+        errors += err.errors
+    if errors or template is None:
+        raise RequestValidationError(errors)
+    return template
+
+
+def _batch_resume(ctx: Context) -> list[tuple[str, str]]:
+    """The options of this batch that a re-run needs, each value exact."""
+    args = ctx.args
+    options: list[tuple[str, str]] = []
+    if args.from_file is not None:
+        options.append(("--from-file", args.from_file))
+    options.append(("--collection", args.collection))
+    if args.threshold is not None:
+        options.append(("--threshold", exact_number(args.threshold)))
+    if args.key is not None:
+        options.append(("--key", args.key))
+    if args.max_in_flight != 20:
+        options.append(("--max-in-flight", str(args.max_in_flight)))
+    if args.timeout is not None:
+        options.append(("--timeout", exact_number(args.timeout)))
+    for flag, value in (
+        ("--queue-url", args.queue_url),
+        ("--sns-topic", args.sns_topic),
+        ("--role", args.role),
+        ("--job-tag", args.job_tag),
+        ("--output", args.output),
+    ):
+        if value is not None:
+            options.append((flag, value))
+    return options
+
+
+def _batch_interrupted(ctx: Context, running: int) -> CommandError:
+    args = ctx.args
+    goes_on = f"interrupted; {running} job{'' if running == 1 else 's'} go on at the service"
+    if args.key is None:
+        return CommandError(
+            EXIT_INTERRUPTED,
+            f"{goes_on}. Without --key a re-run starts new jobs: pass --key next time to "
+            "make a batch resumable",
+            traceback=False,
+        )
+    line = ctx.command_line("batch", args.videos, _batch_resume(ctx))
+    stdin = " (with the same list on stdin)" if args.from_file == "-" else ""
+    return CommandError(EXIT_INTERRUPTED, f"{goes_on}. Resume with: {line}{stdin}", traceback=False)
+
+
+def cmd_batch(ctx: Context) -> int:
+    import sys
+
+    from .batch import Sources, json_line, line_for, output_for
+    from .progress import BatchBar
+
+    args = ctx.args
+    if ctx.fmt not in ("table", "jsonl"):
+        raise UsageError(
+            f"batch writes JSON Lines, one line per video: --format {ctx.fmt} is not available"
+        )
+    if not args.videos and args.from_file is None:
+        raise UsageError("name the videos: S3_URI arguments, s3://bucket/prefix/, or --from-file")
+    template = _batch_template(args)
+    videos = Sources.check_arguments(args.videos)
+    client = ctx.client()
+    s3_clients: list[Any] = []
+
+    def s3_client() -> Any:
+        if not s3_clients:
+            s3_clients.append(ctx.s3_client())
+        return s3_clients[0]
+
+    output = output_for(args.output, s3_client)
+    uri_list: tuple[str, IO[Any]] | None = None
+    if args.from_file == "-":
+        uri_list = ("stdin", getattr(sys.stdin, "buffer", sys.stdin))
+    elif args.from_file is not None:
+        try:
+            uri_list = (args.from_file, open(args.from_file, "rb"))  # noqa: SIM115 - closed below
+        except OSError as err:
+            raise UsageError(f"cannot read --from-file {args.from_file}: {err.strerror}") from err
+    known = all(not isinstance(v, S3Location) for v in videos) and uri_list is None
+    bar = BatchBar(
+        ctx.stderr, clock=ctx.clock, enabled=not args.quiet, total=len(videos) if known else None
+    )
+    sources = Sources(template, videos, uri_list, s3_client, bar.message)
+    sqs_client = ctx.sqs_client(args.queue_url) if args.queue_url is not None else None
+    batch = client.search_many(
+        sources.requests(),
+        key=args.key,
+        max_in_flight=args.max_in_flight,
+        timeout=args.timeout,
+        queue_url=args.queue_url,
+        sqs_client=sqs_client,
+        sleep=bar.sleeper(ctx.sleep),
+        clock=ctx.clock,
+        progress=bar.update,
+    )
+    failed = 0
+    try:
+        for outcome in batch:
+            record, ok = line_for(client, outcome, output)
+            failed += not ok
+            ctx.stdout.write(json_line(record))
+            ctx.stdout.flush()
+    except KeyboardInterrupt:
+        bar.end()
+        running = bar.last.in_flight if bar.last is not None else 0
+        raise _batch_interrupted(ctx, running) from None
+    except OutputError as err:
+        bar.end()
+        raise CommandError(EXIT_OUTPUT, f"error: {err}") from err
+    finally:
+        batch.close()
+        if uri_list is not None and uri_list[0] != "stdin":
+            uri_list[1].close()
+    bar.end()
+    return 0 if failed == 0 and sources.skipped == 0 else EXIT_SOME_FAILED
+
+
 def cmd_demo(ctx: Context) -> int:
     from rekoface.pollers import BackoffPoller
 
@@ -255,6 +400,7 @@ def _collection(ctx: Context) -> int:
 
 
 COMMANDS: Final[dict[str, Callable[[Context], int]]] = {
+    "batch": cmd_batch,
     "start": cmd_start,
     "status": cmd_status,
     "wait": cmd_wait,

@@ -6,7 +6,7 @@ import argparse
 import os
 import shlex
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 import attrs
@@ -157,16 +157,30 @@ class Context:
             "sqs", region_name=region, endpoint_url=sqs_endpoint(queue_url)
         )
 
+    def s3_client(self) -> Any:
+        """An S3 client (listing a prefix, writing outputs), in the Rekognition client's
+        region; ``AWS_ENDPOINT_URL_S3`` points it elsewhere (a moto server, LocalStack)."""
+        import boto3
+
+        session = session_for(self.options) or boto3.Session()
+        region = self.client().boto3_client.meta.region_name
+        make: Any = session.client  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        return make("s3", region_name=region)
+
     def progress(self, clock: Callable[[], float] | None = None) -> Progress:
         """The stderr progress reporter (silent with ``--quiet``)."""
         return Progress(self.stderr, clock=clock or self.clock, enabled=not self.args.quiet)
 
     def command_line(
-        self, command: str, positional: str, options: Sequence[tuple[str, str]] = ()
+        self,
+        command: str,
+        positional: str | Sequence[str],
+        options: Sequence[tuple[str, str]] = (),
     ) -> str:
         """The ``rekoface`` command line that resumes: this run's connection options, then
-        `command` with `positional` and `options` (flag, value), each value exactly as it
-        parses back; passwords in URLs are masked."""
+        `command` with `positional` (one or several) and `options` (flag, value), each
+        value exactly as it parses back; passwords in URLs are masked."""
+        positionals = [positional] if isinstance(positional, str) else list(positional)
         connection = self.options
         globals_ = [
             (flag, value)
@@ -178,10 +192,10 @@ class Context:
             if value is not None
         ]
         words = [PROG, *resume_words(globals_), command]
-        if positional.startswith("-"):  # `--` keeps it from reading as an option
-            words += [*resume_words(options), "--", positional]
+        if any(p.startswith("-") for p in positionals):  # `--`: not read as options
+            words += [*resume_words(options), "--", *positionals]
         else:
-            words += [positional, *resume_words(options)]
+            words += [*positionals, *resume_words(options)]
         return shlex.join([mask_passwords(word) for word in words])
 
 

@@ -87,6 +87,8 @@ _OPTION_FOR: Final = {
     "min_similarity": "--min-similarity",
     "max_gap_ms": "--max-gap",
     "timeout": "--timeout",
+    "max_in_flight": "--max-in-flight",
+    "key": "--key",
     "SqsNotificationPoller.queue_url": "--queue-url",
     "Image.S3Object": "S3_URI",
     "Image.S3Object.Bucket": "S3_URI bucket",

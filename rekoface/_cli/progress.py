@@ -20,10 +20,11 @@ from .streams import TextSink
 if TYPE_CHECKING:
     import boto3
 
+    from rekoface.batch import BatchProgress
     from rekoface.pollers import Poller
     from rekoface.results import JobState, JobStatus
 
-__all__ = ["Progress", "ProgressPoller", "format_elapsed"]
+__all__ = ["BatchBar", "Progress", "ProgressPoller", "format_elapsed"]
 
 _CLEAR = "\r\x1b[K"
 
@@ -174,3 +175,103 @@ class ProgressPoller:
             return final
         finally:
             progress.end(final)
+
+
+class BatchBar:
+    """The line of ``rekoface batch`` on stderr: counts, window, rate and ETA.
+
+    Drawn only on a terminal (rewritten in place, ticking every second while the batch
+    sleeps); elsewhere the bar stays quiet and only `message` lines are written. The
+    ETA needs the number of videos (`total`), known when they were given as arguments.
+    """
+
+    def __init__(
+        self,
+        stream: TextSink,
+        *,
+        clock: Callable[[], float],
+        enabled: bool = True,
+        live: bool | None = None,
+        total: int | None = None,
+    ) -> None:
+        self._stream = stream
+        self._clock = clock
+        self._live = enabled and (stream.isatty() if live is None else live)
+        self._enabled = enabled
+        self.total = total
+        self._started = clock()
+        self._drawn = False
+        self.last: BatchProgress | None = None
+
+    def update(self, snapshot: BatchProgress) -> None:
+        """The batch changed (its `progress` callback): redraw."""
+        self.last = snapshot
+        if self._live:
+            self._draw()
+
+    def line(self) -> str:
+        """What the bar shows now."""
+        p = self.last
+        elapsed = self._clock() - self._started
+        if p is None:
+            return f"batch: starting ({format_elapsed(elapsed)})"
+        total = f"/{self.total}" if self.total is not None else ""
+        parts = [
+            f"batch: {p.done}{total} done ({p.succeeded} ok, {p.failed} failed)",
+            f"{p.in_flight} running",
+            f"window {p.window}/{p.limit}",
+        ]
+        if p.held_by_others:
+            parts.append(f"{p.held_by_others} held by others")
+        if p.waiting:
+            parts.append(f"{p.waiting} waiting")
+        if p.done and elapsed > 0:
+            rate = p.done / elapsed * 60
+            parts.append(f"{rate:.1f}/min")
+            if self.total is not None and self.total > p.done:
+                parts.append(f"ETA {format_elapsed((self.total - p.done) / rate * 60)}")
+        parts.append(format_elapsed(elapsed))
+        return ", ".join(parts)
+
+    def _draw(self) -> None:
+        line = self.line()
+        room = terminal_width() - 1
+        if len(line) > room:
+            line = line[: room - 1] + "…"
+        self._stream.write(_CLEAR + line)
+        self._stream.flush()
+        self._drawn = True
+
+    def sleeper(self, sleep: Callable[[float], None]) -> Callable[[float], None]:
+        """`sleep`, in slices of at most a second that redraw the live line."""
+        if not self._live:
+            return sleep
+
+        def ticking(seconds: float) -> None:
+            left = seconds
+            while left > 0:
+                step = min(1.0, left)
+                sleep(step)
+                left -= step
+                if left > 0:
+                    self._draw()
+
+        return ticking
+
+    def message(self, text: str) -> None:
+        """A line of its own (kept clear of the live line): an error, shown even when the
+        bar is quiet (``--quiet``, or not a terminal)."""
+        if self._drawn:
+            self._stream.write(_CLEAR)
+            self._drawn = False
+        self._stream.write(text + "\n")
+        self._stream.flush()
+        if self._live and self.last is not None:
+            self._draw()
+
+    def end(self) -> None:
+        """Leave the live line with its final state on a line of its own."""
+        if self._drawn:
+            self._stream.write(_CLEAR + self.line() + "\n")
+            self._stream.flush()
+            self._drawn = False
