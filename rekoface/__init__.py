@@ -84,6 +84,11 @@ if TYPE_CHECKING:
     from .retry import (
         RetryPolicy,
     )
+    from .slots import (
+        DynamoDBSlotStore,
+        InMemorySlotStore,
+        SlotStore,
+    )
     from .tokens import (
         derive_client_request_token,
     )
@@ -129,6 +134,9 @@ _LAZY: dict[str, str] = {
     "PersonMatch": "results",
     "VideoMetadata": "results",
     "RetryPolicy": "retry",
+    "DynamoDBSlotStore": "slots",
+    "InMemorySlotStore": "slots",
+    "SlotStore": "slots",
     "derive_client_request_token": "tokens",
 }
 
@@ -158,6 +166,7 @@ __all__ = [
     "Completion",
     "CompletionNotification",
     "ConfigurationError",
+    "DynamoDBSlotStore",
     "Emotion",
     "EyeDirection",
     "Face",
@@ -173,6 +182,7 @@ __all__ = [
     "Gender",
     "IdempotentParameterMismatchError",
     "ImageQuality",
+    "InMemorySlotStore",
     "InternalServerError",
     "InvalidPaginationTokenError",
     "InvalidParameterError",
@@ -199,6 +209,7 @@ __all__ = [
     "RetryPolicy",
     "S3Video",
     "ServiceError",
+    "SlotStore",
     "SqsNotificationPoller",
     "ThrottlingError",
     "TransportError",
