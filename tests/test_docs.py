@@ -82,6 +82,7 @@ SITE_PAGES = (
     "cli.md",
     "performance.md",
     "reliability.md",
+    "fleets.md",
     "reference.md",
     "changelog.md",
 )
@@ -97,6 +98,7 @@ PAGES_WITH_EXAMPLES = {
     "waiting.md",
     "results.md",
     "testing.md",
+    "fleets.md",
 }
 PAGES = [ROOT / "README.md", *(ROOT / "docs" / name for name in SITE_PAGES)]
 

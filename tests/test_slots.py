@@ -6,9 +6,11 @@ time is the project's `FakeTime`, so a lease runs out when a test moves the cloc
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -475,6 +477,36 @@ def test_other_errors_are_typed_and_not_retried(time: FakeTime) -> None:
     assert time.sleeps == []
 
 
+def _json_block_after(marker: str) -> Any:
+    text = (Path(__file__).parent.parent / "docs" / "fleets.md").read_text(encoding="utf-8")
+    block = text.split(f"<!-- {marker} -->\n```json\n", 1)[1].split("\n```", 1)[0]
+    return json.loads(block)
+
+
+def test_the_documented_table_definition_is_the_stores() -> None:
+    documented = _json_block_after("table-definition")
+    assert documented == DynamoDBSlotStore.table_definition(documented["TableName"])
+
+
+def test_the_documented_permissions_are_the_calls_a_worker_makes(aws: None, time: FakeTime) -> None:
+    client = dynamodb_client()
+    operations: set[str] = set()
+
+    def record(model: Any, **_: Any) -> None:
+        operations.add(model.name)
+
+    client.meta.events.register("before-call.dynamodb.*", record)
+    store = DynamoDBSlotStore(TABLE, capacity=1, dynamodb_client=client, clock=time.clock)
+    slot = store.acquire("a", lease_seconds=60)
+    assert slot is not None
+    assert store.acquire("b", lease_seconds=60) is None
+    store.renew(slot, "a", lease_seconds=60)
+    store.held()
+    store.release(slot, "a")
+    (statement,) = _json_block_after("iam-policy")["Statement"]
+    assert sorted(statement["Action"]) == sorted(f"dynamodb:{op}" for op in operations)
+
+
 # -- many workers at once -----------------------------------------------------------------
 
 
@@ -540,9 +572,10 @@ class _Overlap:
                 self.violations.append(f"{len(self.holders)} slots held")
             self.most_held = max(self.most_held, len(self.holders))
 
-    def gives_back(self, slot: str) -> None:
+    def gives_back(self, slot: str, holder: str) -> None:
         with self.lock:
-            del self.holders[slot]
+            if self.holders.pop(slot, None) != holder:
+                self.violations.append(f"{holder} gave back slot {slot}, held by another")
 
 
 def _hammer(
@@ -566,7 +599,7 @@ def _hammer(
             for _ in range(rounds):
                 if held and (chance.random() < 0.5 or len(held) >= 2):
                     given_back = held.pop(chance.randrange(len(held)))
-                    checker.gives_back(given_back)
+                    checker.gives_back(given_back, name)
                     store.release(given_back, name)
                 else:
                     taken = store.acquire(name, lease_seconds=900)
@@ -576,7 +609,7 @@ def _hammer(
                 if observe is not None and chance.random() < 0.2:
                     checker.observed.append(observe())
             for slot in held:
-                checker.gives_back(slot)
+                checker.gives_back(slot, name)
                 store.release(slot, name)
         except BaseException as err:  # reported by the main thread
             failures.append(err)
