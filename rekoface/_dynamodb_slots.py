@@ -343,7 +343,7 @@ class DynamoDBSlotStore:
         return found
 
     def _read_chunk(self, request: dict[str, Any], found: dict[str, Mapping[str, Any]]) -> None:
-        for round_ in range(_UNPROCESSED_ROUNDS):
+        for round_ in range(1, _UNPROCESSED_ROUNDS + 1):
             get = functools.partial(
                 self._client.batch_get_item, RequestItems={self._table_name: request}
             )
@@ -352,18 +352,21 @@ class DynamoDBSlotStore:
                 slot = _get(_get(item, SLOT), "S")
                 if isinstance(slot, str):
                     found[slot] = cast("Mapping[str, Any]", item)
-            left = _get(_get(answer, "UnprocessedKeys"), self._table_name)
-            if not _list(_get(left, "Keys")):
+            left = _list(_get(_get(_get(answer, "UnprocessedKeys"), self._table_name), "Keys"))
+            if not left:
                 return
-            request = cast("dict[str, Any]", left)
-            policy = self._retry
-            policy.sleep(policy.random() * min(policy.max_delay, policy.base_delay * 2**round_))
+            if round_ < _UNPROCESSED_ROUNDS:
+                # The same read (consistent, same projection) of the keys left over.
+                request = {**request, "Keys": left}
+                policy = self._retry
+                pause = policy.base_delay * 2 ** (round_ - 1)
+                policy.sleep(policy.random() * min(policy.max_delay, pause))
         error_class = error_class_for_code("ProvisionedThroughputExceededException")
         raise error_class(
             {
                 "Error": {
                     "Code": "ProvisionedThroughputExceededException",
-                    "Message": f"slot items still unread after {_UNPROCESSED_ROUNDS} rounds",
+                    "Message": f"slot items still unread after {_UNPROCESSED_ROUNDS} reads",
                 }
             },
             "BatchGetItem",

@@ -459,10 +459,71 @@ def test_unprocessed_keys_are_read_again(time: FakeTime) -> None:
             "batch_get_item",
             {"Responses": {"slots": []}, "UnprocessedKeys": {"slots": {"Keys": [key]}}},
         )
-        stub.add_response("batch_get_item", {"Responses": {"slots": [item]}})
+        again = {
+            "slots": {
+                "Keys": [key],
+                "ConsistentRead": True,
+                "ProjectionExpression": "#slot, #holder, #expires",
+                "ExpressionAttributeNames": {
+                    "#slot": "slot",
+                    "#holder": "holder",
+                    "#expires": "expires",
+                },
+            }
+        }
+        stub.add_response(
+            "batch_get_item", {"Responses": {"slots": [item]}}, {"RequestItems": again}
+        )
         assert store.held() == 1
         stub.assert_no_pending_responses()
     assert len(time.sleeps) == 1
+
+
+def test_slot_items_never_read_are_a_typed_throttling_error(time: FakeTime) -> None:
+    store, stub = stubbed_store(time)
+    left = {"slots": {"Keys": [{"slot": {"S": "0"}}]}}
+    with stub:
+        for _ in range(8):
+            stub.add_response("batch_get_item", {"Responses": {}, "UnprocessedKeys": left})
+        with pytest.raises(rekoface.ProvisionedThroughputExceededError, match="unread"):
+            store.held()
+        stub.assert_no_pending_responses()
+    assert len(time.sleeps) == 7  # none after the last read
+
+
+def test_odd_items_in_an_answer_are_read_leniently(time: FakeTime) -> None:
+    store, stub = stubbed_store(time)
+    odd = [
+        {"holder": {"S": "w"}, "expires": {"N": str(time.now + 60)}},  # no slot key
+        {"slot": {"S": "0"}, "holder": {"S": "w"}, "expires": {"N": "soon"}},
+    ]
+    with stub:
+        stub.add_response("batch_get_item", {"Responses": {"slots": odd}})
+        assert store.held() == 0
+        stub.assert_no_pending_responses()
+
+
+def test_create_table_raises_typed_errors() -> None:
+    client = dynamodb_client()
+    with Stubber(client) as stub:
+        stub.add_client_error("create_table", "AccessDeniedException", "no", 400)
+        with pytest.raises(AccessDeniedError):
+            DynamoDBSlotStore.create_table("slots", dynamodb_client=client)
+        stub.add_response("create_table", {})
+        stub.add_client_error("describe_table", "AccessDeniedException", "no", 400)
+        with pytest.raises(rekoface.RekoFaceError, match="did not become ACTIVE"):
+            DynamoDBSlotStore.create_table("slots", dynamodb_client=client)
+
+
+def test_stores_say_what_they_are(aws: None) -> None:
+    memory = InMemorySlotStore(2)
+    memory.acquire("a", lease_seconds=60)
+    assert (memory.capacity, repr(memory)) == (2, "InMemorySlotStore(capacity=2, held=1)")
+    shared = DynamoDBSlotStore(
+        TABLE, capacity=4, lease_seconds=60, dynamodb_client=dynamodb_client()
+    )
+    assert (shared.table_name, shared.capacity) == (TABLE, 4)
+    assert repr(shared) == "DynamoDBSlotStore('rekoface-slots', capacity=4, lease_seconds=60)"
 
 
 def test_other_errors_are_typed_and_not_retried(time: FakeTime) -> None:
