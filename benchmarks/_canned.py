@@ -190,8 +190,9 @@ def _uuid(seed: str) -> str:
     return str(uuid.UUID(hashlib.md5(seed.encode(), usedforsecurity=False).hexdigest()))
 
 
-def _face_match(rng: random.Random) -> dict[str, Any]:
-    employee = rng.randrange(500)
+def _face_match(rng: random.Random, employee: int | None = None) -> dict[str, Any]:
+    if employee is None:
+        employee = rng.randrange(500)
     return {
         "Similarity": rng.uniform(80.0, 100.0),
         "Face": {
@@ -205,24 +206,45 @@ def _face_match(rng: random.Random) -> dict[str, Any]:
     }
 
 
-def page_body(index: int, *, pages: int, page_size: int, all_attributes: bool = False) -> bytes:
+def _person(
+    rng: random.Random, number: int, *, all_attributes: bool, distinct_faces: bool
+) -> dict[str, Any]:
+    if distinct_faces:  # one match, of a face no other person matches; no FaceDetail
+        return {
+            "Timestamp": (number // 3) * 200,
+            "Person": {"Index": number, "BoundingBox": _box(rng)},
+            "FaceMatches": [_face_match(rng, number)],
+        }
+    return {
+        "Timestamp": (number // 3) * 200,
+        "Person": {
+            "Index": rng.randrange(60),
+            "BoundingBox": _box(rng),
+            "Face": _face_detail(rng, all_attributes=all_attributes),
+        },
+        "FaceMatches": [_face_match(rng) for _ in range(rng.randint(1, 3))],
+    }
+
+
+def page_body(
+    index: int,
+    *,
+    pages: int,
+    page_size: int,
+    all_attributes: bool = False,
+    distinct_faces: bool = False,
+) -> bytes:
     """The JSON body of result page `index` of `pages`, `page_size` persons each.
 
     Deterministic: the same arguments give the same bytes. Timestamps rise through
     the pages (a few persons per 200 ms frame step); the last page has no NextToken.
+    With `distinct_faces`, every person matches one collection face that no other
+    person matches, and carries no ``FaceDetail`` (the worst case for grouping).
     """
-    rng = random.Random(f"rekoface-bench:{index}:{page_size}:{all_attributes}")
+    rng = random.Random(f"rekoface-bench:{index}:{page_size}:{all_attributes}:{distinct_faces}")
     first = index * page_size
     persons = [
-        {
-            "Timestamp": ((first + i) // 3) * 200,
-            "Person": {
-                "Index": rng.randrange(60),
-                "BoundingBox": _box(rng),
-                "Face": _face_detail(rng, all_attributes=all_attributes),
-            },
-            "FaceMatches": [_face_match(rng) for _ in range(rng.randint(1, 3))],
-        }
+        _person(rng, first + i, all_attributes=all_attributes, distinct_faces=distinct_faces)
         for i in range(page_size)
     ]
     body: dict[str, Any] = {

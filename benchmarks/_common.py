@@ -32,6 +32,9 @@ class Sizes:
     iterate_all_pages: int = 5
     import_runs: int = 30
     importtime_runs: int = 5
+    appearances_pages: int = 100
+    appearances_page_size: int = 1000
+    appearances_rounds: int = 5
     memory_pages: int = 100
     memory_page_size: int = 1000
     backoff_lengths: tuple[float, ...] = ()
@@ -51,7 +54,13 @@ class Sizes:
 
     def with_rounds(self, rounds: int) -> Sizes:
         """The same sizes with `rounds` alternating rounds (or process pairs) per timed figure."""
-        return replace(self, start_rounds=rounds, iterate_rounds=rounds, import_runs=rounds)
+        return replace(
+            self,
+            start_rounds=rounds,
+            iterate_rounds=rounds,
+            appearances_rounds=rounds,
+            import_runs=rounds,
+        )
 
 
 def sweep_lengths() -> tuple[float, ...]:
@@ -70,6 +79,9 @@ QUICK = Sizes(
     iterate_page_size=25,
     iterate_rounds=2,
     iterate_all_pages=2,
+    appearances_pages=2,
+    appearances_page_size=25,
+    appearances_rounds=2,
     import_runs=1,
     importtime_runs=1,
     memory_pages=4,
@@ -98,6 +110,8 @@ class FigureResult:
     passed: bool
     details: tuple[str, ...] = ()
     checks: Mapping[str, Any] = field(default_factory=dict)
+    #: The boto3-vs-boto3 control of a timed figure (its ratio text), else "—".
+    control: str = "—"
 
 
 @dataclass(frozen=True)
@@ -139,24 +153,32 @@ def alternate(
     rounds: int,
     operations: int,
 ) -> Rounds:
-    """Time `rounds` rounds of each side in turn (baseline, rekoface, baseline, ...).
+    """Time `rounds` rounds of each side, the side that goes first alternating by round.
 
-    Each call of a side is one round of `operations` operations; a round's CPU time
-    (`TIMER`) is divided by `operations`. One untimed round of each side warms caches and lazy
-    imports first. The garbage collector stays on (users run with it on) but is
-    emptied before every round, so one side does not pay for the other's garbage.
+    Round 1 runs baseline then rekoface, round 2 rekoface then baseline, and so on, so
+    neither side always inherits the other's caches or heap. Each call of a side is one
+    round of `operations` operations; a round's CPU time (`TIMER`) is divided by
+    `operations`. One untimed round of each side warms caches and lazy imports first.
+    The garbage collector stays on (users run with it on) but is emptied before every
+    round, so one side does not pay for the other's garbage.
     """
     baseline()
     rekoface()
     reko_times: list[float] = []
     base_times: list[float] = []
-    for _ in range(rounds):
-        for side, times in ((baseline, base_times), (rekoface, reko_times)):
+    for number in range(rounds):
+        sides = ((baseline, base_times), (rekoface, reko_times))
+        for side, times in sides if number % 2 == 0 else sides[::-1]:
             gc.collect()
             started = TIMER()
             side()
             times.append((TIMER() - started) / operations)
     return Rounds(tuple(reko_times), tuple(base_times))
+
+
+def control(baseline: Callable[[], object], *, rounds: int, operations: int) -> Spread:
+    """The noise floor: `alternate` with the baseline on both sides (ideally 1.000)."""
+    return alternate(baseline, baseline, rounds=rounds, operations=operations).ratio
 
 
 def plural(count: int, noun: str) -> str:

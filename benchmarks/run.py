@@ -29,10 +29,22 @@ def _iterate(sizes: Sizes) -> FigureResult:
     return iterate.run(sizes)
 
 
+def _iterate_face(sizes: Sizes) -> FigureResult:
+    from . import iterate
+
+    return iterate.run(sizes, variant="face")
+
+
 def _iterate_all(sizes: Sizes) -> FigureResult:
     from . import iterate
 
-    return iterate.run(sizes, all_attributes=True)
+    return iterate.run(sizes, variant="all")
+
+
+def _appearances(sizes: Sizes) -> FigureResult:
+    from . import appearances
+
+    return appearances.run(sizes)
 
 
 def _imports(sizes: Sizes) -> FigureResult:
@@ -63,11 +75,13 @@ def _sqs(sizes: Sizes) -> FigureResult:
 FIGURES: dict[str, Callable[[Sizes], FigureResult]] = {
     "start": _start,
     "iterate": _iterate,
+    "iterate-face": _iterate_face,
     "iterate-all": _iterate_all,
     "imports": _imports,
     "memory": _memory,
     "backoff": _backoff,
     "sqs": _sqs,
+    "appearances": _appearances,
 }
 
 

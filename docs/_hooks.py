@@ -27,6 +27,13 @@ ARGUMENTS: dict[str, str] = {
     "MaxResults": "`results(page_size=)`",
     "NextToken": "`results(next_token=)`",
     "SortBy": "`results(sort_by=)`",
+    "Image.S3Object.Bucket": "`S3Image.bucket`",
+    "Image.S3Object.Name": "`S3Image.name`",
+    "Image.S3Object.Version": "`S3Image.version`",
+    "ExternalImageId": "`FaceCollection.index(external_image_id=)`",
+    "MaxFaces": "`FaceCollection.index(max_faces=)`",
+    "QualityFilter": "`FaceCollection.index(quality_filter=)`",
+    "FaceIds": "`FaceCollection.delete_faces(face_ids)` (batched to 4096 a call)",
 }
 
 

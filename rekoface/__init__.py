@@ -12,10 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import (
     AccessDeniedError,
+    CollectionNotReadyError,
     ConfigurationError,
     FieldError,
     IdempotentParameterMismatchError,
+    ImageTooLargeError,
     InternalServerError,
+    InvalidImageFormatError,
     InvalidPaginationTokenError,
     InvalidParameterError,
     InvalidS3ObjectError,
@@ -28,71 +31,42 @@ from .errors import (
     ProvisionedThroughputExceededError,
     RekoFaceError,
     RequestValidationError,
+    ResourceAlreadyExistsError,
     ResourceNotFoundError,
     ServiceError,
+    ServiceQuotaExceededError,
     ThrottlingError,
     TransportError,
     VideoTooLargeError,
 )
 
 if TYPE_CHECKING:
+    from .appearances import Appearance
     from .batch import BatchOutcome
-    from .client import (
-        FaceSearchClient,
-    )
-    from .completions import (
-        Completion,
-    )
-    from .models import (
-        FaceSearchJob,
-        FaceSearchRequest,
-        NotificationChannel,
-        S3Video,
-    )
-    from .notifications import (
-        CompletionNotification,
-        NotificationStatus,
-        parse_notification,
-    )
-    from .pollers import (
-        BackoffPoller,
-        Poller,
-        SqsNotificationPoller,
-    )
-    from .results import (
+    from .client import FaceSearchClient
+    from .collection import CollectionInfo, FaceCollection, IndexResult, S3Image, UnindexedFace
+    from .completions import Completion
+    from .face_details import (
         AgeRange,
-        Appearance,
         BoundingBox,
         Emotion,
         EyeDirection,
-        Face,
         FaceAttribute,
         FaceDetail,
-        FaceMatch,
-        FaceSearchPage,
-        FaceSearchResults,
         Gender,
         ImageQuality,
-        JobState,
-        JobStatus,
         Landmark,
-        PersonDetail,
-        PersonMatch,
         Pose,
-        VideoMetadata,
     )
-    from .retry import (
-        RetryPolicy,
-    )
-    from .slots import (
-        DynamoDBSlotStore,
-        InMemorySlotStore,
-        SlotStore,
-    )
-    from .tokens import (
-        derive_client_request_token,
-    )
-
+    from .matches import Face, FaceMatch, PersonDetail, PersonMatch
+    from .models import FaceSearchJob, FaceSearchRequest, NotificationChannel, S3Video
+    from .notifications import CompletionNotification, NotificationStatus, parse_notification
+    from .pollers import BackoffPoller, Poller, SqsNotificationPoller
+    from .results import FaceSearchPage, FaceSearchResults
+    from .retry import RetryPolicy
+    from .slots import DynamoDBSlotStore, InMemorySlotStore, SlotStore
+    from .status import JobState, JobStatus, VideoMetadata
+    from .tokens import derive_client_request_token
 
 __version__ = "0.1.0"
 
@@ -102,6 +76,11 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     "BatchOutcome": "batch",
     "FaceSearchClient": "client",
+    "CollectionInfo": "collection",
+    "FaceCollection": "collection",
+    "IndexResult": "collection",
+    "S3Image": "collection",
+    "UnindexedFace": "collection",
     "Completion": "completions",
     "FaceSearchJob": "models",
     "FaceSearchRequest": "models",
@@ -113,26 +92,26 @@ _LAZY: dict[str, str] = {
     "BackoffPoller": "pollers",
     "Poller": "pollers",
     "SqsNotificationPoller": "pollers",
-    "Appearance": "results",
-    "Emotion": "results",
-    "EyeDirection": "results",
-    "FaceAttribute": "results",
-    "Gender": "results",
-    "ImageQuality": "results",
-    "Landmark": "results",
-    "Pose": "results",
-    "AgeRange": "results",
-    "BoundingBox": "results",
-    "Face": "results",
-    "FaceDetail": "results",
-    "FaceMatch": "results",
+    "Appearance": "appearances",
+    "Emotion": "face_details",
+    "EyeDirection": "face_details",
+    "FaceAttribute": "face_details",
+    "Gender": "face_details",
+    "ImageQuality": "face_details",
+    "Landmark": "face_details",
+    "Pose": "face_details",
+    "AgeRange": "face_details",
+    "BoundingBox": "face_details",
+    "Face": "matches",
+    "FaceDetail": "face_details",
+    "FaceMatch": "matches",
     "FaceSearchPage": "results",
     "FaceSearchResults": "results",
-    "JobState": "results",
-    "JobStatus": "results",
-    "PersonDetail": "results",
-    "PersonMatch": "results",
-    "VideoMetadata": "results",
+    "JobState": "status",
+    "JobStatus": "status",
+    "PersonDetail": "matches",
+    "PersonMatch": "matches",
+    "VideoMetadata": "status",
     "RetryPolicy": "retry",
     "DynamoDBSlotStore": "slots",
     "InMemorySlotStore": "slots",
@@ -163,6 +142,8 @@ __all__ = [
     "BackoffPoller",
     "BatchOutcome",
     "BoundingBox",
+    "CollectionInfo",
+    "CollectionNotReadyError",
     "Completion",
     "CompletionNotification",
     "ConfigurationError",
@@ -171,6 +152,7 @@ __all__ = [
     "EyeDirection",
     "Face",
     "FaceAttribute",
+    "FaceCollection",
     "FaceDetail",
     "FaceMatch",
     "FaceSearchClient",
@@ -182,8 +164,11 @@ __all__ = [
     "Gender",
     "IdempotentParameterMismatchError",
     "ImageQuality",
+    "ImageTooLargeError",
     "InMemorySlotStore",
+    "IndexResult",
     "InternalServerError",
+    "InvalidImageFormatError",
     "InvalidPaginationTokenError",
     "InvalidParameterError",
     "InvalidS3ObjectError",
@@ -205,14 +190,18 @@ __all__ = [
     "ProvisionedThroughputExceededError",
     "RekoFaceError",
     "RequestValidationError",
+    "ResourceAlreadyExistsError",
     "ResourceNotFoundError",
     "RetryPolicy",
+    "S3Image",
     "S3Video",
     "ServiceError",
+    "ServiceQuotaExceededError",
     "SlotStore",
     "SqsNotificationPoller",
     "ThrottlingError",
     "TransportError",
+    "UnindexedFace",
     "VideoMetadata",
     "VideoTooLargeError",
     "__version__",

@@ -56,7 +56,11 @@ def _num(value: float) -> str:
 
 _TOKEN = "^[a-zA-Z0-9-_]+$"  # noqa: S105 - a pattern, not a secret
 
-#: Every input constraint of StartFaceSearch and GetFaceSearch, keyed by API path.
+_FACE_ID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+#: Every input constraint of the operations rekoface sends, keyed by API path. A path
+#: several operations share with one rule (``CollectionId``) is listed once, under the
+#: first operation that sends it.
 CONSTRAINTS: dict[str, Constraint] = {
     c.path: c
     for c in (
@@ -111,8 +115,33 @@ CONSTRAINTS: dict[str, Constraint] = {
         Constraint("GetFaceSearch", "MaxResults", min=1),
         Constraint("GetFaceSearch", "NextToken", max=255),
         Constraint("GetFaceSearch", "SortBy", enum=("INDEX", "TIMESTAMP")),
+        Constraint(
+            "IndexFaces",
+            "Image.S3Object.Bucket",
+            min=3,
+            max=255,
+            model_pattern=r"[0-9A-Za-z\.\-_]*",
+            pattern=r"[0-9A-Za-z\.\-_]*",
+        ),
+        Constraint("IndexFaces", "Image.S3Object.Name", min=1, max=1024),
+        Constraint("IndexFaces", "Image.S3Object.Version", min=1, max=1024),
+        Constraint(
+            "IndexFaces",
+            "ExternalImageId",
+            min=1,
+            max=255,
+            model_pattern=r"[a-zA-Z0-9_.\-:]+",
+            pattern=r"[a-zA-Z0-9_.\-:]+",
+        ),
+        Constraint("IndexFaces", "MaxFaces", min=1),
+        Constraint("IndexFaces", "QualityFilter", enum=("NONE", "AUTO", "LOW", "MEDIUM", "HIGH")),
+        #: The list's length; each item must match `FACE_ID` (the model's member pattern).
+        Constraint("DeleteFaces", "FaceIds", min=1, max=4096),
     )
 }
+
+#: The pattern of one ``FaceIds`` item (the model's, on the list's member shape).
+FACE_ID = Constraint("DeleteFaces", "FaceIds[]", model_pattern=_FACE_ID, pattern=_FACE_ID)
 
 #: Paths whose enforced pattern deliberately accepts more than the model: ARNs in every
 #: AWS partition (aws-us-gov, aws-cn, aws-iso, ...), since Rekognition runs there too.
@@ -121,5 +150,5 @@ WIDENED: frozenset[str] = frozenset(
 )
 
 _COMPILED: dict[str, re.Pattern[str]] = {
-    c.path: re.compile(c.pattern, re.ASCII) for c in CONSTRAINTS.values() if c.pattern
+    c.path: re.compile(c.pattern, re.ASCII) for c in (*CONSTRAINTS.values(), FACE_ID) if c.pattern
 }

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Final
 from . import _receiver, _sqs
 from ._validation import raise_if_any
 from .errors import FieldError, PollTimeoutError
-from .results import JobState
+from .status import JobState
 
 if TYPE_CHECKING:
     import boto3
     from mypy_boto3_sqs import SQSClient
 
-    from .results import JobStatus
+    from .status import JobStatus
 
 __all__ = ["SqsNotificationPoller"]
 

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
     from .client import FaceSearchClient
-    from .results import JobStatus
+    from .status import JobStatus
 
 __all__ = ["BatchOutcome", "iter_search_many"]
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _core
 from ._core import job_id_of
-from ._translate import translated
+from ._translate import translate
 from ._validation import raise_if_any
 from .errors import FieldError
 
@@ -24,11 +24,13 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
     from .batch import BatchOutcome
+    from .collection import FaceCollection
     from .completions import Completion
     from .models import FaceSearchJob, FaceSearchRequest
     from .pollers import Poller
-    from .results import FaceSearchResults, JobStatus
+    from .results import FaceSearchResults
     from .retry import RetryPolicy
+    from .status import JobStatus
 
 __all__ = ["FaceSearchClient", "job_id_of"]
 
@@ -273,6 +275,14 @@ class FaceSearchClient:
             wait_time_seconds=wait_time_seconds,
         )
 
+    # -- face collections -------------------------------------------------------------
+
+    def collection(self, collection_id: str) -> FaceCollection:
+        """The face collection `collection_id` (its id checked now; nothing is called yet)."""
+        from .collection import FaceCollection
+
+        return FaceCollection(self, collection_id)
+
     # -- worker fleets --------------------------------------------------------------
 
     def completions(
@@ -344,5 +354,10 @@ class FaceSearchClient:
                 pace()
                 return method(**params)
 
-        with translated(operation, client_request_token=client_request_token):
+        try:
             return policy.call(attempt, operation_name=operation)
+        except Exception as err:
+            typed = translate(err, operation, client_request_token)
+            if typed is None:
+                raise
+            raise typed from err

@@ -10,7 +10,10 @@ RekoFaceError                          base of everything the library raises
 │   ├── InvalidParameterError          ├── ResourceNotFoundError
 │   ├── InvalidS3ObjectError           ├── ThrottlingError                    (retryable)
 │   ├── InternalServerError (retryable)├── InvalidPaginationTokenError
-│   └── VideoTooLargeError
+│   ├── VideoTooLargeError             ├── ImageTooLargeError
+│   ├── InvalidImageFormatError        ├── ResourceAlreadyExistsError
+│   └── ServiceQuotaExceededError
+├── CollectionNotReadyError            a collection is missing or holds no faces
 ├── TransportError                     connection / read-timeout errors, after retries
 ├── NotificationError(ValueError)      a message that is not a completion notification
 └── JobError                           about one job: job_id
@@ -37,10 +40,13 @@ from botocore.exceptions import ClientError
 
 __all__ = [
     "AccessDeniedError",
+    "CollectionNotReadyError",
     "ConfigurationError",
     "FieldError",
     "IdempotentParameterMismatchError",
+    "ImageTooLargeError",
     "InternalServerError",
+    "InvalidImageFormatError",
     "InvalidPaginationTokenError",
     "InvalidParameterError",
     "InvalidS3ObjectError",
@@ -53,8 +59,10 @@ __all__ = [
     "ProvisionedThroughputExceededError",
     "RekoFaceError",
     "RequestValidationError",
+    "ResourceAlreadyExistsError",
     "ResourceNotFoundError",
     "ServiceError",
+    "ServiceQuotaExceededError",
     "ThrottlingError",
     "TransportError",
     "VideoTooLargeError",
@@ -178,6 +186,27 @@ class PollTimeoutError(JobError):
         return (type(self), (self.job_id, self.elapsed), self.__dict__)
 
 
+class CollectionNotReadyError(RekoFaceError):
+    """A face collection cannot serve a search: it does not exist, or it holds no faces.
+
+    A search against an empty collection runs, costs money and finds nobody, so
+    `FaceCollection.check` says so before a job starts. `face_count` is `None` when the
+    collection does not exist.
+    """
+
+    def __init__(self, collection_id: str, face_count: int | None) -> None:
+        if face_count is None:
+            text = f"collection {collection_id!r} does not exist: create it and index faces first"
+        else:
+            text = f"collection {collection_id!r} holds no faces: index photos of people first"
+        super().__init__(text)
+        self.collection_id = collection_id
+        self.face_count = face_count
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.collection_id, self.face_count), self.__dict__)
+
+
 class ServiceError(RekoFaceError, ClientError):
     """The service answered with an error.
 
@@ -299,6 +328,30 @@ class InvalidPaginationTokenError(ServiceError):
     error_code = "InvalidPaginationTokenException"
 
 
+class InvalidImageFormatError(ServiceError):
+    """The image is not a JPEG or PNG the service can read."""
+
+    error_code = "InvalidImageFormatException"
+
+
+class ImageTooLargeError(ServiceError):
+    """The image is larger than the service accepts (15 MB from S3, 5 MB as bytes)."""
+
+    error_code = "ImageTooLargeException"
+
+
+class ServiceQuotaExceededError(ServiceError):
+    """An account quota (collections, faces per collection) is used up: not retried."""
+
+    error_code = "ServiceQuotaExceededException"
+
+
+class ResourceAlreadyExistsError(ServiceError):
+    """The collection already exists (`FaceCollection.ensure` treats this as success)."""
+
+    error_code = "ResourceAlreadyExistsException"
+
+
 #: Too many concurrent jobs: botocore's standard mode retries it as throttling, but it
 #: clears only as jobs finish, so rekoface retries it only on an opt-in slow schedule.
 LIMIT_EXCEEDED_CODE: Final = "LimitExceededException"
@@ -320,6 +373,10 @@ _BY_CODE: Final[Mapping[str, type[ServiceError]]] = {
         ResourceNotFoundError,
         ThrottlingError,
         InvalidPaginationTokenError,
+        InvalidImageFormatError,
+        ImageTooLargeError,
+        ServiceQuotaExceededError,
+        ResourceAlreadyExistsError,
     )
     if cls.error_code is not None
 }

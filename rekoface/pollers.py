@@ -28,10 +28,10 @@ from ._sqs import checked_timeout as _checked_timeout
 from ._sqs_poller import SqsNotificationPoller
 from ._validation import raise_if_any
 from .errors import FieldError, PollTimeoutError
-from .results import JobState
+from .status import JobState
 
 if TYPE_CHECKING:
-    from .results import JobStatus
+    from .status import JobStatus
 
 __all__ = ["BackoffPoller", "Poller", "SqsNotificationPoller"]
 
@@ -58,6 +58,9 @@ class Poller(Protocol):
 
 #: With jitter, a delay is drawn from [0.85, 1] of its base: shorter, never later.
 _JITTER_FLOOR = 0.85
+#: Jitter is drawn only for delays up to about six initial delays (a little over, so
+#: that 10% of 300 s, 30.000000000000004, still counts as six times 5 s).
+_JITTER_SPAN = 6.1
 
 
 @attrs.frozen
@@ -65,9 +68,12 @@ class BackoffPoller:
     """Polls ``GetFaceSearch`` with delays that grow with the time waited.
 
     Each delay is `lag_fraction` of the time waited so far, clamped to
-    ``[initial_delay, max_delay]`` (with `jitter`, drawn from its top 15%, never
-    below `initial_delay`: enough to keep many waiters from polling in step, little
-    enough to keep long jobs at a tenth of a fixed 5 s loop's calls). So a finished job
+    ``[initial_delay, max_delay]``. With `jitter`, a delay up to six `initial_delay`
+    (30 s, the first five minutes, by the defaults) is drawn from its top 15%, never
+    below `initial_delay`: that spreads waiters started together, and since later
+    delays are a fraction of the time waited, the spread grows by itself, so longer
+    delays need none (and a 6 h job costs a twentieth of a fixed 5 s loop's calls,
+    not more). So a finished job
     is noticed within ``max(initial_delay, lag_fraction x job length)`` (and never later than
     `max_delay`), while a long job costs few calls. A timeout is kept exactly: the
     last sleep is cut to the deadline, the job is asked once more there, and then
@@ -113,7 +119,7 @@ class BackoffPoller:
     def delay(self, waited: float) -> float:
         """The pause before the next poll, after `waited` seconds of waiting."""
         base = min(max(self.lag_fraction * waited, self.initial_delay), self.max_delay)
-        if not self.jitter:
+        if not self.jitter or base > _JITTER_SPAN * self.initial_delay:
             return base
         low = max(self.initial_delay, _JITTER_FLOOR * base)
         return low + (base - low) * self.random()

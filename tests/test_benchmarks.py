@@ -35,13 +35,29 @@ def _checks(results: Mapping[str, FigureResult], number: str) -> Mapping[str, An
     return results[number].checks
 
 
+TIMED = ("1", "2", "2b", "2c", "3", "7")
+
+
 def test_every_figure_runs_and_reports(results: dict[str, FigureResult]) -> None:
-    assert list(results) == ["1", "2", "2b", "3", "4", "5", "6"]
+    assert list(results) == ["1", "2", "2b", "2c", "3", "4", "5", "6", "7"]
     for result in results.values():
         assert result.title
         assert result.result
         assert result.target
-        assert isinstance(result.passed, bool)
+
+
+@pytest.mark.parametrize("number", TIMED)
+def test_timed_figures_show_their_control_and_judge_the_median(
+    results: dict[str, FigureResult], number: str
+) -> None:
+    result = results[number]
+    control = result.checks["control_ratio"]
+    assert result.control == control.ratio_text()
+    assert control.low <= control.median <= control.high
+    # The verdict is the median ratio against the target, both as printed.
+    median = float(result.result.split()[0])
+    target = float(result.target.removeprefix("≤ "))
+    assert result.passed == (median <= target)
 
 
 def test_start_sides_send_the_same_request_and_get_their_own_jobs(
@@ -65,12 +81,12 @@ def test_start_sides_send_the_same_request_and_get_their_own_jobs(
     assert checks["rekoface_sent"][0]["FaceMatchThreshold"] == 85.0
 
 
-@pytest.mark.parametrize("number", ["2", "2b"])
+@pytest.mark.parametrize("number", ["2", "2b", "2c"])
 def test_iterate_sides_read_identical_matches(
     results: dict[str, FigureResult], number: str
 ) -> None:
     checks = _checks(results, number)
-    pages = QUICK.iterate_all_pages if number == "2b" else QUICK.iterate_pages
+    pages = QUICK.iterate_all_pages if number == "2c" else QUICK.iterate_pages
     assert checks["rekoface_rows"] == checks["boto3_rows"]
     assert len(checks["rekoface_rows"]) == pages * QUICK.iterate_page_size
     assert checks["rekoface_digest"] == checks["boto3_digest"]
@@ -78,6 +94,9 @@ def test_iterate_sides_read_identical_matches(
     assert digest.persons == pages * QUICK.iterate_page_size
     assert digest.face_matches >= digest.persons  # one to three face matches each
     assert digest.external_id_chars > 0
+    assert digest.index_sum > 0
+    # Only the figures that read `person.face` see it (and both sides then do).
+    assert (digest.face_sum > 0) == (number != "2")
     # Same GetFaceSearch parameters, page by page, NextToken included.
     assert checks["rekoface_sent"] == checks["boto3_sent"]
     assert len(checks["rekoface_sent"]) == pages
@@ -105,6 +124,18 @@ def test_backoff_sweeps_every_variant(results: dict[str, FigureResult]) -> None:
     ]
     assert checks["lengths"] >= len(QUICK.backoff_lengths)
     assert checks["min_ratio"] > 0
+    assert checks["target_ratio"] >= checks["min_ratio"]
+
+
+def test_appearances_figure_groups_every_match_into_its_own_face(
+    results: dict[str, FigureResult],
+) -> None:
+    checks = _checks(results, "7")
+    total = QUICK.appearances_pages * QUICK.appearances_page_size
+    # Every match is of a face no other matches: one appearance, of a distinct face, each.
+    assert checks["total"] == total
+    assert checks["appearances"] == checks["face_ids"] == total
+    assert checks["plain"] == total
 
 
 @pytest.mark.parametrize("length", [1.0, 5.0, 30.0, 31.0, 3600.0])
@@ -142,12 +173,13 @@ def test_pages_are_deterministic_and_chained() -> None:
     assert 1 <= len(person["FaceMatches"]) <= 3
 
 
-def test_alternate_times_each_side_once_per_round() -> None:
+def test_alternate_times_each_side_once_per_round_and_alternates_who_goes_first() -> None:
     calls: list[str] = []
     rounds = alternate(
         lambda: calls.append("rekoface"), lambda: calls.append("boto3"), rounds=3, operations=10
     )
-    assert calls == ["boto3", "rekoface"] * 4  # one warm-up round each, then three
+    # One warm-up round each, then three rounds, the first side alternating.
+    assert calls == ["boto3", "rekoface"] * 2 + ["rekoface", "boto3"] + ["boto3", "rekoface"]
     assert len(rounds.rekoface) == len(rounds.baseline) == len(rounds.ratios) == 3
 
 

@@ -660,7 +660,17 @@ def test_min_similarity_is_inclusive() -> None:
     assert [m.timestamp for m in results] == [0, 400, 3000, 3400, 3600]
 
 
-@pytest.mark.parametrize("bad", [True, float("nan"), float("inf"), "90"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        True,
+        float("nan"),
+        float("inf"),
+        "90",
+        pytest.param(10**400, id="10**400"),
+        pytest.param(-(10**400), id="-10**400"),
+    ],
+)
 def test_min_similarity_must_be_a_finite_number(bad: Any) -> None:
     with pytest.raises(RequestValidationError) as info:
         FaceSearchResults(JOB_ID, Pages({}), min_similarity=bad)
@@ -698,7 +708,9 @@ def test_appearances_respect_min_similarity() -> None:
     assert [(a.face_id, a.matches) for a in results.appearances()] == [(DAVE, 2), (DAVE, 1)]
 
 
-@pytest.mark.parametrize("bad", [-1, float("nan"), True, "1000"])
+@pytest.mark.parametrize(
+    "bad", [-1, float("nan"), True, "1000", pytest.param(10**400, id="10**400")]
+)
 def test_max_gap_must_be_a_number_at_least_zero(bad: Any) -> None:
     with pytest.raises(RequestValidationError) as info:
         FaceSearchResults(JOB_ID, Pages({})).appearances(max_gap_ms=bad)
@@ -707,17 +719,40 @@ def test_max_gap_must_be_a_number_at_least_zero(bad: Any) -> None:
 
 
 FACE_IDS = [DAVE, DAVE_2, ANA]
-EXTERNAL = {DAVE: "Dave_Bloggs", DAVE_2: None, ANA: "Ana_Silva"}
+#: The external image ids a face's matches may carry (or none): several per face, so
+#: that which interval's id an appearance keeps is visible.
+EXTERNAL_IDS = {DAVE: ("Dave_Bloggs", "Dave_B"), DAVE_2: ("Dave_2",), ANA: ("Ana_Silva", "Ana")}
 
-# A sighting: (timestamp, index into FACE_IDS, similarity).
-sightings = st.lists(
-    st.tuples(
-        st.integers(0, 20_000),
-        st.integers(0, len(FACE_IDS) - 1),
-        st.floats(0, 100, allow_nan=False),
-    ),
-    max_size=60,
-)
+
+@st.composite
+def visits(draw: st.DrawFn, max_gap: int) -> list[tuple[int, int, float, str | None]]:
+    """Sightings (timestamp, face, similarity, external id) in runs, each run a visit.
+
+    A visit is a few sightings of one face at most `max_gap` apart. Later visits are
+    often placed inside an earlier one's span (nested), and the runs are emitted visit
+    by visit, so a face's open interval is closed by a far visit before a nested one
+    arrives: the final merge then has to join an interval that ends before the one
+    it joins.
+    """
+    runs: list[list[tuple[int, int, float, str | None]]] = []
+    for _ in range(draw(st.integers(1, 8))):
+        face = draw(st.integers(0, len(FACE_IDS) - 1))
+        spans = [
+            (run[0][0], run[-1][0]) for run in runs if run[0][1] == face and run[-1][0] > run[0][0]
+        ]
+        nested = draw(st.booleans())
+        if spans and nested:  # inside an earlier visit of this face
+            low, high = draw(st.sampled_from(spans))
+            start = draw(st.integers(low, high))
+        else:
+            start = draw(st.integers(0, 20_000))
+        step = draw(st.integers(0, max_gap))
+        run = []
+        for i in range(draw(st.integers(1, 5))):
+            external = draw(st.sampled_from((None, *EXTERNAL_IDS[FACE_IDS[face]])))
+            run.append((start + i * step, face, draw(st.floats(0, 100)), external))
+        runs.append(run)
+    return [sighting for run in runs for sighting in run]
 
 
 def paged(persons: list[dict[str, Any]], size: int) -> Callable[[str | None], Mapping[str, Any]]:
@@ -733,34 +768,32 @@ def paged(persons: list[dict[str, Any]], size: int) -> Callable[[str | None], Ma
     return fetch
 
 
-def as_person(timestamp: int, face: int, similarity: float) -> dict[str, Any]:
-    face_id = FACE_IDS[face]
-    data: dict[str, Any] = {"FaceId": face_id}
-    if EXTERNAL[face_id] is not None:
-        data["ExternalImageId"] = EXTERNAL[face_id]
+def as_person(timestamp: int, face: int, similarity: float, external: str | None) -> dict[str, Any]:
+    data: dict[str, Any] = {"FaceId": FACE_IDS[face]}
+    if external is not None:
+        data["ExternalImageId"] = external
     return {"Timestamp": timestamp, "FaceMatches": [{"Similarity": similarity, "Face": data}]}
 
 
 @settings(max_examples=300, deadline=None)
 @given(
-    sightings=sightings,
     max_gap=st.integers(0, 3000),
     page_size=st.integers(1, 7),
-    order=st.sampled_from(["TIMESTAMP", "INDEX", "ANY"]),
+    order=st.sampled_from(["TIMESTAMP", "INDEX", "VISITS", "ANY"]),
     data=st.data(),
 )
 def test_appearances_cover_every_match_without_overlap(
-    sightings: list[tuple[int, int, float]],
     max_gap: int,
     page_size: int,
     order: str,
     data: st.DataObject,
 ) -> None:
+    sightings = data.draw(visits(max_gap))
     if order == "TIMESTAMP":
         sightings = sorted(sightings, key=lambda s: s[0])
     elif order == "INDEX":  # one "person" per face, each in time order
         sightings = sorted(sightings, key=lambda s: (s[1], s[0]))
-    else:
+    elif order == "ANY":
         sightings = data.draw(st.permutations(sightings))
     persons = [as_person(*s) for s in sightings]
     results = FaceSearchResults(JOB_ID, paged(persons, page_size))
@@ -770,7 +803,9 @@ def test_appearances_cover_every_match_without_overlap(
     assert found == sorted(found, key=lambda a: (a.first_timestamp, a.face_id))
     for face, face_id in enumerate(FACE_IDS):
         mine = sorted((a for a in found if a.face_id == face_id), key=lambda a: a.first_timestamp)
-        seen = sorted((ts, sim) for ts, f, sim in sightings if f == face)
+        seen = sorted(
+            ((ts, sim, ext) for ts, f, sim, ext in sightings if f == face), key=lambda s: s[:2]
+        )
         # Intervals of one face never overlap and are further apart than the gap.
         for earlier, later in itertools.pairwise(mine):
             assert later.first_timestamp - earlier.last_timestamp > max_gap
@@ -778,16 +813,58 @@ def test_appearances_cover_every_match_without_overlap(
         assert sum(a.matches for a in mine) == len(seen)
         for appearance in mine:
             inside = [
-                (ts, sim)
-                for ts, sim in seen
+                (ts, sim, ext)
+                for ts, sim, ext in seen
                 if appearance.first_timestamp <= ts <= appearance.last_timestamp
             ]
             assert len(inside) == appearance.matches
             assert inside[0][0] == appearance.first_timestamp
             assert inside[-1][0] == appearance.last_timestamp
             assert all(b[0] - a[0] <= max_gap for a, b in itertools.pairwise(inside))
-            assert appearance.best_similarity == max(sim for _, sim in inside)
-            assert appearance.external_image_id == EXTERNAL[face_id]
+            assert appearance.best_similarity == max(sim for _, sim, _ in inside)
+            # An id one of its matches carried; none only if none of them carried one.
+            ids = {ext for _, _, ext in inside if ext is not None}
+            if ids:
+                assert appearance.external_image_id in ids
+            else:
+                assert appearance.external_image_id is None
+
+
+def sighting(timestamp: int, face_id: str, external: str | None = None) -> dict[str, Any]:
+    face: dict[str, Any] = {"FaceId": face_id}
+    if external is not None:
+        face["ExternalImageId"] = external
+    return {"Timestamp": timestamp, "FaceMatches": [{"Similarity": 90.0, "Face": face}]}
+
+
+def test_appearances_merge_keeps_the_end_of_the_longer_interval() -> None:
+    persons = [
+        *(sighting(ts, ANA) for ts in (0, 800, 1600, 2400)),  # one visit, 0-2400
+        sighting(10_000, ANA),  # far away: closes 0-2400
+        sighting(1000, ANA),  # inside 0-2400, seen after it closed: joins in the merge
+    ]
+
+    found = FaceSearchResults(JOB_ID, paged(persons, 2)).appearances(max_gap_ms=1000)
+
+    assert [(a.first_timestamp, a.last_timestamp, a.matches) for a in found] == [
+        (0, 2400, 5),
+        (10_000, 10_000, 1),
+    ]
+
+
+def test_appearances_merge_fills_the_external_id_from_a_later_interval() -> None:
+    persons = [
+        sighting(5000, DAVE, "Dave_Bloggs"),
+        sighting(20_000, DAVE),  # far away: closes 5000
+        sighting(4000, DAVE),  # within the gap of 5000, seen after it closed: a merge
+    ]
+
+    found = FaceSearchResults(JOB_ID, paged(persons, 1)).appearances(max_gap_ms=1000)
+
+    assert found == [
+        Appearance(DAVE, "Dave_Bloggs", 4000, 5000, 90.0, 2),
+        Appearance(DAVE, None, 20_000, 20_000, 90.0, 1),
+    ]
 
 
 def test_appearances_of_no_matches_are_empty() -> None:

@@ -130,7 +130,7 @@ def test_handle_is_the_transport_free_core(fake: FakeRekognition) -> None:
     assert set(body) == {"JobId"}
     status, body = fake.handle("GetFaceSearch", {"JobId": body["JobId"]})
     assert (status, body["JobStatus"]) == (200, "IN_PROGRESS")
-    status, body = fake.handle("DeleteCollection", {"CollectionId": "employees"})
+    status, body = fake.handle("ListCollections", {})
     assert (status, body["__type"]) == (400, "UnknownOperationException")
     fake.drop_response("GetFaceSearch")
     with pytest.raises(ResponseDropped) as dropped:

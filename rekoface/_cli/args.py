@@ -156,7 +156,7 @@ def _add_results_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> Parser:
-    """The ``rekoface`` parser, with its seven subcommands."""
+    """The ``rekoface`` parser, with its eight subcommands."""
     parser = Parser(
         prog=PROG,
         description="Amazon Rekognition Video face search from the shell.",
@@ -219,4 +219,7 @@ def build_parser() -> Parser:
 
     for sub in commands.choices.values():
         _add_global_options(sub, suppress=True)
+    from .collection import add_collection_parser
+
+    add_collection_parser(command, lambda sub: _add_global_options(sub, suppress=True))
     return parser

@@ -234,6 +234,11 @@ def cmd_demo(ctx: Context) -> int:
         sleep=progress.sleeper(demo.sleep),
         clock=demo.clock,
     )
+    faces = demo.enrol()
+    progress.message(
+        f"created collection {COLLECTION} and indexed one photo of each of {faces} people "
+        "(rekoface collection create / index)"
+    )
     job = demo.client.start(demo.request)
     progress.message(f"started job {job.job_id}: {VIDEO} against collection {COLLECTION}")
     demo.client.wait(job, poller=ProgressPoller(poller, progress))
@@ -241,6 +246,12 @@ def cmd_demo(ctx: Context) -> int:
     appearances = demo.client.results(job).appearances()
     write_appearances(ctx.stdout, ctx.fmt, job.job_id, appearances)
     return 0
+
+
+def _collection(ctx: Context) -> int:
+    from .collection import cmd_collection
+
+    return cmd_collection(ctx)
 
 
 COMMANDS: Final[dict[str, Callable[[Context], int]]] = {
@@ -251,4 +262,5 @@ COMMANDS: Final[dict[str, Callable[[Context], int]]] = {
     "search": cmd_search,
     "appearances": cmd_appearances,
     "demo": cmd_demo,
+    "collection": _collection,
 }

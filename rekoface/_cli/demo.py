@@ -14,10 +14,12 @@ if TYPE_CHECKING:
     from rekoface.client import FaceSearchClient
     from rekoface.models import FaceSearchRequest
 
-__all__ = ["COLLECTION", "VIDEO", "Demo"]
+__all__ = ["COLLECTION", "PHOTOS_BUCKET", "VIDEO", "Demo"]
 
 COLLECTION: Final = "rekoface-demo"
 VIDEO: Final = "s3://rekoface-demo/lobby.mp4"
+#: Where the demo's photos of people "are" (the fake finds one face in each).
+PHOTOS_BUCKET: Final = "rekoface-demo"
 #: The faces indexed in the demo's collection (their ExternalImageIds).
 PEOPLE: Final = ("alice", "bob", "carol", "dave", "erin")
 #: Who the "video" shows: (person index in the video, collection face or None, from ms, to ms).
@@ -59,7 +61,7 @@ def _persons(faces: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class Demo:
-    """A fake Rekognition with a collection of five people and a scripted video."""
+    """A fake Rekognition, a collection of five people (after `enrol`) and a scripted video."""
 
     def __init__(self) -> None:
         from rekoface.client import FaceSearchClient
@@ -67,10 +69,22 @@ class Demo:
         from rekoface.testing import FakeRekognition
 
         self.fake = FakeRekognition(in_progress_polls=None, seed=7)
-        faces = self.fake.add_collection(COLLECTION, list(PEOPLE))
-        self._persons = _persons({face["ExternalImageId"]: face for face in faces})
         self.client: FaceSearchClient = FaceSearchClient(self.fake.client("us-east-1"))
         self.request: FaceSearchRequest = FaceSearchRequest(S3Video.from_uri(VIDEO), COLLECTION)
+        self._persons: list[dict[str, Any]] = []
+
+    def enrol(self) -> int:
+        """Build the collection as a user would: create it, index one photo per person
+        under that person's ExternalImageId; return how many faces it holds."""
+        from rekoface.collection import S3Image
+
+        collection = self.client.collection(COLLECTION)
+        collection.ensure()
+        for name in PEOPLE:
+            collection.index(S3Image(PHOTOS_BUCKET, f"people/{name}.jpg"), external_image_id=name)
+        faces = {face["ExternalImageId"]: face for face in self.fake.collections[COLLECTION]}
+        self._persons = _persons(faces)
+        return int(collection.check().face_count or 0)
 
     def clock(self) -> float:
         """The fake's time, in seconds."""

@@ -88,6 +88,12 @@ _OPTION_FOR: Final = {
     "max_gap_ms": "--max-gap",
     "timeout": "--timeout",
     "SqsNotificationPoller.queue_url": "--queue-url",
+    "Image.S3Object": "S3_URI",
+    "Image.S3Object.Bucket": "S3_URI bucket",
+    "Image.S3Object.Name": "S3_URI key",
+    "ExternalImageId": "--external-id",
+    "MaxFaces": "--max-faces",
+    "QualityFilter": "--quality-filter",
 }
 _SERVICE_HINTS: Final = {
     "AccessDeniedException": "check that your credentials may call rekognition:{operation}",

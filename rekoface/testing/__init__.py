@@ -1,7 +1,9 @@
 """An in-process fake of Amazon Rekognition face search, for tests.
 
-``FakeRekognition`` answers ``StartFaceSearch`` and ``GetFaceSearch`` for real boto3
-clients (through botocore's event system: no network, no credentials, no moto), with
+``FakeRekognition`` answers ``StartFaceSearch`` and ``GetFaceSearch``, and the
+collection calls (``CreateCollection``, ``DescribeCollection``, ``DeleteCollection``,
+``IndexFaces``, ``ListFaces``, ``DeleteFaces``), for real boto3 clients (through
+botocore's event system: no network, no credentials, no moto), with
 the service's validation, idempotency, job lifecycle, pagination and completion
 notifications, plus fault injection. Its rules come from botocore's service model;
 it imports nothing else of rekoface, so it can judge the library rather than echo it.

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import attrs
 
 from . import _data
+from ._fake_collections import CollectionStore, FakeServiceError
 from ._handler import ResponseDropped
 from ._model_rules import Rules, default_rules
 
@@ -50,7 +51,16 @@ TOKEN_LIFETIME: Final = 7 * 24 * 3600.0
 RESULTS_LIFETIME: Final = 7 * 24 * 3600.0
 PAGINATION_TOKEN_LIFETIME: Final = 24 * 3600.0
 MAX_PAGE: Final = 1000
-OPERATIONS: Final = ("StartFaceSearch", "GetFaceSearch")
+OPERATIONS: Final = (
+    "StartFaceSearch",
+    "GetFaceSearch",
+    "CreateCollection",
+    "DescribeCollection",
+    "DeleteCollection",
+    "IndexFaces",
+    "ListFaces",
+    "DeleteFaces",
+)
 
 _DEFAULT_MESSAGES: Final[Mapping[str, str]] = {
     "ThrottlingException": "Slow down",
@@ -60,6 +70,9 @@ _DEFAULT_MESSAGES: Final[Mapping[str, str]] = {
     "InvalidS3ObjectException": "Unable to get object metadata from S3. Check object key, "
     "region and/or access permissions.",
     "VideoTooLargeException": "The video is too large",
+    "InvalidImageFormatException": "Request has invalid image format",
+    "ImageTooLargeException": "Image size is too large.",
+    "ServiceQuotaExceededException": "The request exceeds a service quota",
 }
 
 JobState = Literal["IN_PROGRESS", "SUCCEEDED", "FAILED"]
@@ -151,12 +164,7 @@ class _Injected:
     message: str
 
 
-class _ServiceError(Exception):
-    def __init__(self, code: str, message: str, http_status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.http_status = http_status
+_ServiceError = FakeServiceError
 
 
 Sink = Callable[[str, str], None]
@@ -199,7 +207,9 @@ class FakeService:
         self._rules: Rules = default_rules()
         self._lock = threading.RLock()
         self._rng = random.Random(seed)
-        self._collections: dict[str, list[dict[str, Any]]] = {}
+        self._store = CollectionStore(self._rng, self.now, seed, account=ACCOUNT_ID)
+        #: Faces of each collection, by id: the store's own dict (searches match them).
+        self._collections: dict[str, list[dict[str, Any]]] = self._store.faces
         self._jobs: dict[str, _Job] = {}
         self._tokens: dict[str, tuple[dict[str, Any], str, float]] = {}
         self._pages: dict[str, _PageToken] = {}
@@ -246,8 +256,31 @@ class FakeService:
             if collection_id in self._collections:
                 raise ValueError(f"collection {collection_id!r} already exists")
             made = _data.make_faces(self._rng, faces)
-            self._collections[collection_id] = made
+            self._store.add(collection_id, made)
             return copy.deepcopy(made)
+
+    def set_image(
+        self,
+        bucket: str,
+        name: str,
+        version: str | None = None,
+        *,
+        faces: int = 1,
+        low_quality: int = 0,
+        error: str | None = None,
+    ) -> None:
+        """Say what `IndexFaces` finds in ``s3://bucket/name`` (every image holds one face
+        unless a test says otherwise).
+
+        `faces` good faces, plus `low_quality` faces that any ``QualityFilter`` but
+        ``NONE`` refuses (``LOW_SHARPNESS``); or `error`, one of
+        ``InvalidImageFormatException`` (not an image), ``ImageTooLargeException`` or
+        ``InvalidS3ObjectException`` (no such object), which every index of it raises.
+        """
+        with self._lock:
+            self._store.set_image(
+                bucket, name, version, faces=faces, low_quality=low_quality, error=error
+            )
 
     def connect_sns(self, sns_client: SNSClient) -> None:
         """Publish completion messages to each job's `NotificationChannel.SNSTopicArn`."""
@@ -394,7 +427,7 @@ class FakeService:
             if operation not in OPERATIONS:
                 raise _ServiceError(
                     "UnknownOperationException",
-                    f"The fake answers only {' and '.join(OPERATIONS)}, not {operation}",
+                    f"The fake answers only {', '.join(OPERATIONS)}, not {operation}",
                 )
             if self._errors[operation]:
                 injected = self._errors[operation].popleft()
@@ -402,7 +435,7 @@ class FakeService:
             problems = self._rules.validate_input(operation, params)
             if problems:
                 raise _ServiceError("InvalidParameterException", _validation_message(problems))
-            answer = self._start(params) if operation == "StartFaceSearch" else self._get(params)
+            answer = self._answer(operation, params)
         except _ServiceError as err:
             self._record(operation, params, err.code, params.get("JobId"))
             return err.http_status, {
@@ -418,6 +451,22 @@ class FakeService:
             raise ResponseDropped(operation)
         self._record(operation, params, "ok", job_id)
         return 200, answer
+
+    def _answer(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        if operation == "StartFaceSearch":
+            return self._start(params)
+        if operation == "GetFaceSearch":
+            return self._get(params)
+        store = self._store
+        by_operation: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+            "CreateCollection": store.create,
+            "DescribeCollection": store.describe,
+            "DeleteCollection": store.delete,
+            "IndexFaces": store.index,
+            "ListFaces": store.list_faces,
+            "DeleteFaces": store.delete_faces,
+        }
+        return by_operation[operation](params)
 
     def _record(self, operation: str, params: dict[str, Any], outcome: str, job_id: Any) -> None:
         job = job_id if isinstance(job_id, str) else None
@@ -533,7 +582,7 @@ class FakeService:
         else:
             count = self.default_persons if persons is None else persons
             rng = random.Random(f"{self.seed}:{job.number}")
-            faces = self._collections[job.request["CollectionId"]]
+            faces = self._collections.get(job.request["CollectionId"], [])
             threshold = float(job.request.get("FaceMatchThreshold", 80.0))
             made = _data.make_persons(rng, count, faces, threshold)
         made.sort(key=lambda p: (p["Timestamp"], p["Person"]["Index"]))

@@ -21,7 +21,9 @@ __all__ = ["FakeRekognition"]
 
 
 class FakeRekognition(FakeService):
-    """An in-process Rekognition that answers StartFaceSearch and GetFaceSearch.
+    """An in-process Rekognition that answers StartFaceSearch and GetFaceSearch, and the
+    collection calls (CreateCollection, DescribeCollection, DeleteCollection, IndexFaces,
+    ListFaces, DeleteFaces).
 
     Wire real boto3 clients to it with `client` or `attach`; every call still goes
     through botocore's serialisation, retries and parsing. State is guarded by a lock,

@@ -36,6 +36,8 @@ __all__ = ["DEFAULT_CONFIG", "attach", "make_client"]
 #: botocore's own retries off: the caller's retry layer is the only one under test.
 DEFAULT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 1})
 _UNSIGNED_CONFIG = Config(signature_version=UNSIGNED)
+#: Where an answered request points afterwards (see `_Hooks.before_send`).
+_ANSWERED_URL = "http://answered-by-rekoface-fake.invalid/"
 
 _session: botocore.session.Session | None = None
 _session_lock = threading.Lock()
@@ -81,12 +83,18 @@ class _Hooks:
             status = 400
             answer = {"__type": "SerializationException", "Message": "Malformed JSON body"}
         payload = json.dumps(answer).encode()
+        url = request.url
+        # botocore calls every before-send handler and keeps the first answer, so moto's
+        # stubber (inside `mock_aws`) still sees the request, and raises for operations
+        # it does not implement (CreateCollection, IndexFaces, ...). Handlers after this
+        # one see a URL no service matches, so they leave the answered request alone.
+        request.url = _ANSWERED_URL
         headers = HTTPHeaders()
         headers["x-amzn-RequestId"] = str(uuid.uuid4())
         headers["Content-Type"] = "application/x-amz-json-1.1"
         headers["Content-Length"] = str(len(payload))
         headers["Date"] = formatdate(usegmt=True)
-        return AWSResponse(request.url, status, headers, _RawBody(payload))
+        return AWSResponse(url, status, headers, _RawBody(payload))
 
 
 def attach(handler: Handler, client: BaseClient) -> None:

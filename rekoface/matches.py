@@ -1,0 +1,193 @@
+"""The result models of a face search, parsed from ``GetFaceSearch``'s dicts lazily.
+
+``GetFaceSearch`` answers with one page of person matches at a time. The models here
+mirror the API's shapes with snake_case names and are built for speed: botocore's
+own parsing of a page costs tens of microseconds per person, so a `PersonMatch` is
+built from the raw dict in a few hundred nanoseconds and parses its nested parts
+(``person``, ``face_matches``, bounding boxes, ``person.face`` and each of its
+parts) on first access. To users they are
+plain frozen attrs fields: equality, hashing, ``repr``, `attrs.asdict`, `attrs.evolve`,
+copying and pickling all see the parsed values.
+
+Parsing is lenient about what the service may leave out: unknown keys are ignored,
+missing optional values are `None`, absent lists are empty tuples. The keys that make
+a record what it is are required (the service always sends them, and the types say
+so): ``Timestamp`` of a person match, and ``Similarity``, ``Face`` and ``Face.FaceId``
+of a face match; a dict without them raises `KeyError` when that part is parsed.
+Data the service produced is never validated.
+
+`FaceDetail` and its parts live in `rekoface.face_details`. This module imports only
+that of the package (and the private slot setters).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+import attrs
+
+from ._lazy import SET_RAW, SET_RAW_FIELDS, Lazy, LazyFields, lazy_fields, new, setters
+from .face_details import BoundingBox, FaceDetail, parse_bounding_box, parse_face_detail
+
+__all__ = [
+    "Face",
+    "FaceMatch",
+    "PersonDetail",
+    "PersonMatch",
+    "parse_person_match",
+    "parse_person_match_now",
+]
+
+
+# --------------------------------------------------------------------------- models
+
+
+@attrs.frozen
+class Face(LazyFields):
+    """A face stored in the collection, which a person in the video matched."""
+
+    face_id: str
+    bounding_box: BoundingBox | None = None
+    image_id: str | None = None
+    external_image_id: str | None = None
+    confidence: float | None = None
+    index_faces_model_version: str | None = None
+    user_id: str | None = None
+
+
+@attrs.frozen
+class FaceMatch:
+    """A collection face and how similar (percent) the person's face is to it."""
+
+    similarity: float
+    face: Face
+
+
+@attrs.frozen
+class PersonDetail(LazyFields):
+    """A person tracked in the video: their index (stable across the video), box and face."""
+
+    index: int | None = None
+    bounding_box: BoundingBox | None = None
+    face: FaceDetail | None = None
+
+
+@attrs.frozen
+class PersonMatch(Lazy):
+    """A person seen at `timestamp` (milliseconds from the start) and the faces they match.
+
+    `face_matches` may be empty: the person was tracked but matched no collection face
+    (unless `FaceSearchResults` was given a ``min_similarity``, which skips those).
+    """
+
+    timestamp: int
+    person: PersonDetail
+    face_matches: tuple[FaceMatch, ...] = ()
+
+    _lazy_fields: ClassVar[frozenset[str]] = frozenset({"person", "face_matches"})
+
+    def _materialize(self, raw: Mapping[str, Any]) -> None:
+        _SET_PERSON(self, _parse_person_detail(raw.get("Person")))
+        _SET_FACE_MATCHES(self, _parse_face_matches(raw.get("FaceMatches")))
+
+
+# --------------------------------------------------------------------------- parsing
+
+_FACE_ID, _FACE_BOX, _FACE_IMAGE, _FACE_EXTERNAL, _FACE_CONFIDENCE, _FACE_MODEL, _FACE_USER = (
+    setters(
+        Face,
+        "face_id",
+        "bounding_box",
+        "image_id",
+        "external_image_id",
+        "confidence",
+        "index_faces_model_version",
+        "user_id",
+    )
+)
+_MATCH_SIMILARITY, _MATCH_FACE = setters(FaceMatch, "similarity", "face")
+_PERSON_INDEX, _PERSON_BOX, _PERSON_FACE = setters(PersonDetail, "index", "bounding_box", "face")
+_SET_TIMESTAMP, _SET_PERSON, _SET_FACE_MATCHES = setters(
+    PersonMatch, "timestamp", "person", "face_matches"
+)
+
+
+def _as_is(value: object) -> object:
+    return value
+
+
+# Boxes, the face detail and a face's less used fields are parsed when first read:
+# many loops never read them.
+lazy_fields(
+    Face,
+    {
+        "bounding_box": ("BoundingBox", parse_bounding_box, _FACE_BOX),
+        "image_id": ("ImageId", _as_is, _FACE_IMAGE),
+        "confidence": ("Confidence", _as_is, _FACE_CONFIDENCE),
+        "index_faces_model_version": ("IndexFacesModelVersion", _as_is, _FACE_MODEL),
+        "user_id": ("UserId", _as_is, _FACE_USER),
+    },
+)
+lazy_fields(
+    PersonDetail,
+    {
+        "bounding_box": ("BoundingBox", parse_bounding_box, _PERSON_BOX),
+        "face": ("Face", parse_face_detail, _PERSON_FACE),
+    },
+)
+
+
+def parse_person_match(raw: Mapping[str, Any]) -> PersonMatch:
+    """A `PersonMatch` from one element of the response's ``Persons`` list.
+
+    Only ``Timestamp`` is read now; ``Person`` and ``FaceMatches`` are parsed on first
+    access of `PersonMatch.person` or `PersonMatch.face_matches`.
+    """
+    match = new(PersonMatch)
+    _SET_TIMESTAMP(match, raw["Timestamp"])
+    SET_RAW(match, raw)
+    return match
+
+
+def parse_person_match_now(raw: Mapping[str, Any]) -> PersonMatch:
+    """A `PersonMatch` with its person and face matches parsed now (their parts stay lazy).
+
+    What iteration yields: nearly every loop reads the face matches, and parsing
+    them now costs less than the first-access fallback would.
+    """
+    match = new(PersonMatch)
+    _SET_TIMESTAMP(match, raw["Timestamp"])
+    _SET_PERSON(match, _parse_person_detail(raw.get("Person")))
+    _SET_FACE_MATCHES(match, _parse_face_matches(raw.get("FaceMatches")))
+    SET_RAW(match, None)
+    return match
+
+
+def _parse_person_detail(raw: Mapping[str, Any] | None) -> PersonDetail:
+    detail = new(PersonDetail)
+    if not raw:
+        _PERSON_INDEX(detail, None)
+        _PERSON_BOX(detail, None)
+        _PERSON_FACE(detail, None)
+        return detail
+    _PERSON_INDEX(detail, raw.get("Index"))
+    SET_RAW_FIELDS(detail, raw)
+    return detail
+
+
+def _parse_face_matches(raw: Iterable[Mapping[str, Any]] | None) -> tuple[FaceMatch, ...]:
+    if not raw:
+        return ()
+    parsed: list[FaceMatch] = []
+    for item in raw:  # one loop, no call per face match: this is the hot path
+        data = item["Face"]
+        face = new(Face)
+        _FACE_ID(face, data["FaceId"])
+        _FACE_EXTERNAL(face, data.get("ExternalImageId"))
+        SET_RAW_FIELDS(face, data)
+        match = new(FaceMatch)
+        _MATCH_SIMILARITY(match, item["Similarity"])
+        _MATCH_FACE(match, face)
+        parsed.append(match)
+    return tuple(parsed)
