@@ -526,6 +526,17 @@ def test_stores_say_what_they_are(aws: None) -> None:
     assert repr(shared) == "DynamoDBSlotStore('rekoface-slots', capacity=4, lease_seconds=60)"
 
 
+def test_a_client_that_retries_on_its_own_is_not_retried_again() -> None:
+    client = dynamodb_client()  # botocore's default retries are on
+    store = DynamoDBSlotStore("slots", capacity=1, dynamodb_client=client)
+    with Stubber(client) as stub:
+        stub.add_client_error("batch_get_item", "ProvisionedThroughputExceededException", "", 400)
+        stub.add_response("batch_get_item", {"Responses": {"slots": []}})
+        with pytest.raises(rekoface.ProvisionedThroughputExceededError):
+            store.held()
+        assert store.held() == 0  # the answer rekoface did not ask for again
+
+
 def test_other_errors_are_typed_and_not_retried(time: FakeTime) -> None:
     store, stub = stubbed_store(time)
     with stub:
