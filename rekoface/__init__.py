@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from .pollers import BackoffPoller, Poller, SqsNotificationPoller
     from .results import FaceSearchPage, FaceSearchResults
     from .retry import RetryPolicy
+    from .slots import DynamoDBSlotStore, InMemorySlotStore, SlotStore
     from .status import JobState, JobStatus, VideoMetadata
     from .tokens import derive_client_request_token
 
@@ -113,6 +114,9 @@ _LAZY: dict[str, str] = {
     "PersonMatch": "matches",
     "VideoMetadata": "status",
     "RetryPolicy": "retry",
+    "DynamoDBSlotStore": "slots",
+    "InMemorySlotStore": "slots",
+    "SlotStore": "slots",
     "derive_client_request_token": "tokens",
 }
 
@@ -145,6 +149,7 @@ __all__ = [
     "Completion",
     "CompletionNotification",
     "ConfigurationError",
+    "DynamoDBSlotStore",
     "Emotion",
     "EyeDirection",
     "Face",
@@ -162,6 +167,7 @@ __all__ = [
     "IdempotentParameterMismatchError",
     "ImageQuality",
     "ImageTooLargeError",
+    "InMemorySlotStore",
     "IndexResult",
     "InternalServerError",
     "InvalidImageFormatError",
@@ -193,6 +199,7 @@ __all__ = [
     "S3Video",
     "ServiceError",
     "ServiceQuotaExceededError",
+    "SlotStore",
     "SqsNotificationPoller",
     "ThrottlingError",
     "TransportError",

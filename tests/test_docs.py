@@ -84,6 +84,7 @@ SITE_PAGES = (
     "cli.md",
     "performance.md",
     "reliability.md",
+    "fleets.md",
     "reference.md",
     "changelog.md",
 )
@@ -101,6 +102,7 @@ PAGES_WITH_EXAMPLES = {
     "results.md",
     "batch.md",
     "testing.md",
+    "fleets.md",
 }
 PAGES = [ROOT / "README.md", *(ROOT / "docs" / name for name in SITE_PAGES)]
 

@@ -1,0 +1,401 @@
+"""`DynamoDBSlotStore`: job slots shared by a fleet, one DynamoDB item per slot (private).
+
+Every change is a conditional write, so DynamoDB itself decides who gets a slot: a
+slot is taken only if it is free or its lease ran out (``PutItem``), renewed only by
+its holder while the lease lasts (``UpdateItem``), given back only by its holder
+(``DeleteItem``). A taken slot is never held twice, however many workers race for it.
+Reads are one strongly consistent ``BatchGetItem`` of the slot items (up to 100 slots
+a call): each slot is its own partition key, so a ``Query`` cannot see them all, and a
+``Scan`` would read whatever else the table holds and page by size.
+
+boto3 is imported only when a client has to be built.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
+
+from botocore.exceptions import ClientError, WaiterError
+
+from ._core import botocore_retries_on, no_retries_config
+from ._leases import (
+    DEFAULT_LEASE_SECONDS,
+    check_call,
+    check_callable,
+    check_capacity,
+    check_lease_seconds,
+)
+from ._translate import translated
+from ._validation import check_type, raise_if_any, shown
+from .errors import ConfigurationError, FieldError, RekoFaceError, error_class_for_code
+
+if TYPE_CHECKING:
+    from .retry import RetryPolicy
+
+__all__ = ["DynamoDBSlotStore"]
+
+_T = TypeVar("_T")
+
+#: Attribute names of a slot item.
+SLOT: Final = "slot"
+HOLDER: Final = "holder"
+EXPIRES: Final = "expires"
+LEASE: Final = "lease"
+_NAMES: Final = {"#slot": SLOT, "#holder": HOLDER, "#expires": EXPIRES, "#lease": LEASE}
+
+#: DynamoDB's rule for table names.
+_TABLE_NAME: Final = re.compile(r"[a-zA-Z0-9_.-]{3,255}")
+#: BatchGetItem reads at most 100 keys a call.
+_BATCH_GET_LIMIT: Final = 100
+#: Rounds of re-reading keys DynamoDB left unprocessed (it does so under throttling).
+_UNPROCESSED_ROUNDS: Final = 8
+_CONDITION_FAILED: Final = "ConditionalCheckFailedException"
+
+
+def table_definition(table_name: str) -> dict[str, Any]:
+    """The ``CreateTable`` parameters of a slot table: on-demand, one string key."""
+    return {
+        "TableName": table_name,
+        "AttributeDefinitions": [{"AttributeName": SLOT, "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": SLOT, "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
+def _check_table_name(errors: list[FieldError], value: object) -> None:
+    if not isinstance(value, str):
+        errors.append(FieldError("table_name", f"must be a str, not {type(value).__name__}", "str"))
+    elif _TABLE_NAME.fullmatch(value) is None:
+        errors.append(
+            FieldError("table_name", f"{shown(value)} does not match", "[a-zA-Z0-9_.-]{3,255}")
+        )
+
+
+def _build_client() -> Any:
+    """A boto3 DynamoDB client with botocore's retries off (rekoface's policy retries)."""
+    import boto3
+
+    with translated("create DynamoDB client"):
+        return boto3.client(  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+            "dynamodb", config=no_retries_config(None)
+        )
+
+
+def _number(value: float) -> str:
+    """`value` as a DynamoDB number: plain notation, never ``1e-07``."""
+    return format(Decimal(repr(float(value))), "f")
+
+
+def _expiry(item: Mapping[str, Any]) -> float | None:
+    """A slot item's lease expiry, leniently: ``None`` if it holds no readable one."""
+    text = _get(item.get(EXPIRES), "N")
+    if not isinstance(text, str):
+        return None
+    try:
+        return float(Decimal(text))
+    except (InvalidOperation, ValueError, OverflowError):
+        return None
+
+
+def _is_live(item: Mapping[str, Any], now: float) -> bool:
+    """Whether a slot item holds a lease that has not run out at `now`."""
+    if not _get(item.get(HOLDER), "S"):
+        return False
+    expires = _expiry(item)
+    return expires is not None and expires > now
+
+
+def _chunks(keys: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(keys), size):
+        yield keys[start : start + size]
+
+
+class DynamoDBSlotStore:
+    """`capacity` job slots in the DynamoDB table `table_name`, shared by every worker.
+
+    Slot ids are ``"0"`` to ``str(capacity - 1)``, one item each (``slot`` the key,
+    ``holder``, ``expires`` on the store's `clock`, ``lease``). Every worker of a fleet
+    must use the same table, `capacity` and a clock that agrees (``time.time`` on
+    machines kept in sync by NTP; a worker whose clock runs ahead takes slots early).
+    `holder` names should be unique per worker process.
+
+    Calls are retried by `retry` (default: rekoface's `RetryPolicy`, or none when the
+    given client retries on its own); errors are rekoface's typed errors. A
+    ``ConditionalCheckFailedException`` is the normal answer "slot taken", not an error.
+    """
+
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        capacity: int = 20,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        dynamodb_client: Any = None,
+        clock: Callable[[], float] = time.time,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        from .retry import RetryPolicy
+
+        errors: list[FieldError] = []
+        _check_table_name(errors, table_name)
+        check_capacity(errors, capacity)
+        check_lease_seconds(errors, lease_seconds)
+        check_callable(errors, "clock", clock)
+        given_retry: object = retry  # checked at run time: callers may not be type-checked
+        if given_retry is not None:
+            check_type(errors, "retry", given_retry, RetryPolicy)
+        raise_if_any(errors)
+        self._table_name = table_name
+        self._capacity = capacity
+        self._lease_seconds = float(lease_seconds)
+        self._clock = clock
+        if dynamodb_client is None:
+            self._client = _build_client()
+            default_retry = RetryPolicy()
+        else:
+            self._client = dynamodb_client
+            own = botocore_retries_on(dynamodb_client)
+            default_retry = RetryPolicy.never() if own else RetryPolicy()
+        self._retry: RetryPolicy = retry if retry is not None else default_retry
+
+    @property
+    def table_name(self) -> str:
+        return self._table_name
+
+    @property
+    def capacity(self) -> int:
+        return self._capacity
+
+    @property
+    def lease_seconds(self) -> float:
+        """The lease a batch asks of this store (and renews at a third of)."""
+        return self._lease_seconds
+
+    def __repr__(self) -> str:
+        return (
+            f"DynamoDBSlotStore({self._table_name!r}, capacity={self._capacity}, "
+            f"lease_seconds={self._lease_seconds:g})"
+        )
+
+    # -- the protocol ---------------------------------------------------------------------
+
+    def acquire(self, holder: str, *, lease_seconds: float) -> str | None:
+        """Read the slots, then try the free ones, in random order, until one is ours.
+
+        Random order spreads workers that read the same free slots over different ones.
+        Each try carries a fresh lease token, so a retry after a lost answer finds the
+        slot already ours instead of leaking it.
+        """
+        check_call(holder=holder, lease_seconds=lease_seconds)
+        now = self._clock()
+        items = self._read_slots()
+        free = [str(i) for i in range(self._capacity) if not _is_live(items.get(str(i), {}), now)]
+        random.shuffle(free)
+        for slot_id in free:
+            token = uuid.uuid4().hex
+            now = self._clock()
+            taken = self._conditional_write(
+                "PutItem",
+                self._client.put_item,
+                {
+                    "TableName": self._table_name,
+                    "Item": {
+                        SLOT: {"S": slot_id},
+                        HOLDER: {"S": holder},
+                        EXPIRES: {"N": _number(now + lease_seconds)},
+                        LEASE: {"S": token},
+                    },
+                    # Free, or an expiry that is no number (not a lease), or run out,
+                    # or ours already (this very try, whose answer was lost).
+                    "ConditionExpression": (
+                        "attribute_not_exists(#slot) OR NOT attribute_type(#expires, :number)"
+                        " OR #expires <= :now OR #lease = :lease"
+                    ),
+                    "ExpressionAttributeNames": _names("#slot", "#expires", "#lease"),
+                    "ExpressionAttributeValues": {
+                        ":now": {"N": _number(now)},
+                        ":number": {"S": "N"},
+                        ":lease": {"S": token},
+                    },
+                },
+            )
+            if taken:
+                return slot_id
+        return None
+
+    def renew(self, slot_id: str, holder: str, *, lease_seconds: float) -> bool:
+        check_call(slot_id=slot_id, holder=holder, lease_seconds=lease_seconds)
+        now = self._clock()
+        return self._conditional_write(
+            "UpdateItem",
+            self._client.update_item,
+            {
+                "TableName": self._table_name,
+                "Key": {SLOT: {"S": slot_id}},
+                "UpdateExpression": "SET #expires = :expires",
+                "ConditionExpression": "#holder = :holder AND #expires > :now",
+                "ExpressionAttributeNames": _names("#holder", "#expires"),
+                "ExpressionAttributeValues": {
+                    ":holder": {"S": holder},
+                    ":now": {"N": _number(now)},
+                    ":expires": {"N": _number(now + lease_seconds)},
+                },
+            },
+        )
+
+    def release(self, slot_id: str, holder: str) -> None:
+        check_call(slot_id=slot_id, holder=holder)
+        self._conditional_write(
+            "DeleteItem",
+            self._client.delete_item,
+            {
+                "TableName": self._table_name,
+                "Key": {SLOT: {"S": slot_id}},
+                "ConditionExpression": "#holder = :holder",
+                "ExpressionAttributeNames": _names("#holder"),
+                "ExpressionAttributeValues": {":holder": {"S": holder}},
+            },
+        )
+
+    def held(self) -> int:
+        now = self._clock()
+        return sum(1 for item in self._read_slots().values() if _is_live(item, now))
+
+    # -- the table --------------------------------------------------------------------------
+
+    @staticmethod
+    def table_definition(table_name: str) -> dict[str, Any]:
+        """The ``CreateTable`` parameters `create_table` sends, for your own infrastructure."""
+        errors: list[FieldError] = []
+        _check_table_name(errors, table_name)
+        raise_if_any(errors)
+        return table_definition(table_name)
+
+    @staticmethod
+    def create_table(table_name: str, *, dynamodb_client: Any = None) -> None:
+        """Make the slot table (on-demand billing) and wait until it is ``ACTIVE``.
+
+        A table of that name that already exists is waited for and kept if its key is
+        the slot table's; otherwise `ConfigurationError`. The wait is boto3's
+        ``table_exists`` waiter (a ``DescribeTable`` every 20 s, 25 times at most).
+        """
+        definition = DynamoDBSlotStore.table_definition(table_name)
+        client = dynamodb_client if dynamodb_client is not None else _build_client()
+        try:
+            with translated("DynamoDB CreateTable"):
+                client.create_table(**definition)
+        except RekoFaceError as err:
+            if getattr(err, "code", None) != "ResourceInUseException":
+                raise
+        try:
+            with translated("DynamoDB DescribeTable"):
+                client.get_waiter("table_exists").wait(TableName=table_name)
+        except WaiterError as err:
+            raise RekoFaceError(
+                f"DynamoDB table {table_name!r} did not become ACTIVE: {err}"
+            ) from err
+        with translated("DynamoDB DescribeTable"):
+            table = client.describe_table(TableName=table_name).get("Table", {})
+        _check_key(table_name, table)
+
+    # -- calls ----------------------------------------------------------------------------
+
+    def _call(self, operation: str, thunk: Callable[[], _T]) -> _T:
+        name = f"DynamoDB {operation}"
+        with translated(name):
+            return self._retry.call(thunk, operation_name=name)
+
+    def _conditional_write(
+        self, operation: str, method: Callable[..., Any], params: Mapping[str, Any]
+    ) -> bool:
+        """Whether the write was made; ``False`` when its condition did not hold."""
+
+        def attempt() -> bool:
+            try:
+                method(**params)
+            except ClientError as err:
+                if err.response.get("Error", {}).get("Code") == _CONDITION_FAILED:
+                    return False
+                raise
+            return True
+
+        return self._call(operation, attempt)
+
+    def _read_slots(self) -> dict[str, Mapping[str, Any]]:
+        """Every slot item there is, by slot id, read strongly consistently."""
+        keys = [str(i) for i in range(self._capacity)]
+        found: dict[str, Mapping[str, Any]] = {}
+        for chunk in _chunks(keys, _BATCH_GET_LIMIT):
+            request: dict[str, Any] = {
+                "Keys": [{SLOT: {"S": key}} for key in chunk],
+                "ConsistentRead": True,
+                "ProjectionExpression": "#slot, #holder, #expires",
+                "ExpressionAttributeNames": _names("#slot", "#holder", "#expires"),
+            }
+            self._read_chunk(request, found)
+        return found
+
+    def _read_chunk(self, request: dict[str, Any], found: dict[str, Mapping[str, Any]]) -> None:
+        for round_ in range(1, _UNPROCESSED_ROUNDS + 1):
+            get = functools.partial(
+                self._client.batch_get_item, RequestItems={self._table_name: request}
+            )
+            answer = self._call("BatchGetItem", get)
+            for item in _list(_get(_get(answer, "Responses"), self._table_name)):
+                slot = _get(_get(item, SLOT), "S")
+                if isinstance(slot, str):
+                    found[slot] = cast("Mapping[str, Any]", item)
+            left = _list(_get(_get(_get(answer, "UnprocessedKeys"), self._table_name), "Keys"))
+            if not left:
+                return
+            if round_ < _UNPROCESSED_ROUNDS:
+                # The same read (consistent, same projection) of the keys left over.
+                request = {**request, "Keys": left}
+                policy = self._retry
+                pause = policy.base_delay * 2 ** (round_ - 1)
+                policy.sleep(policy.random() * min(policy.max_delay, pause))
+        error_class = error_class_for_code("ProvisionedThroughputExceededException")
+        raise error_class(
+            {
+                "Error": {
+                    "Code": "ProvisionedThroughputExceededException",
+                    "Message": f"slot items still unread after {_UNPROCESSED_ROUNDS} reads",
+                }
+            },
+            "BatchGetItem",
+        )
+
+
+def _names(*placeholders: str) -> dict[str, str]:
+    return {placeholder: _NAMES[placeholder] for placeholder in placeholders}
+
+
+def _get(document: object, key: str) -> object:
+    if isinstance(document, Mapping):
+        return cast("Mapping[str, object]", document).get(key)
+    return None
+
+
+def _list(value: object) -> list[object]:
+    return cast("list[object]", value) if isinstance(value, list) else []
+
+
+def _check_key(table_name: str, table: Mapping[str, Any]) -> None:
+    """Refuse a table whose key is not the slot table's (one string partition key)."""
+    key_schema = table.get("KeySchema")
+    attributes = {
+        _get(a, "AttributeName"): _get(a, "AttributeType")
+        for a in _list(table.get("AttributeDefinitions"))
+    }
+    if key_schema != [{"AttributeName": SLOT, "KeyType": "HASH"}] or attributes.get(SLOT) != "S":
+        raise ConfigurationError(
+            f"DynamoDB table {table_name!r} exists with another key "
+            f"({key_schema!r}): a slot table has the one string partition key {SLOT!r}"
+        )
