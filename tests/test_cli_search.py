@@ -59,7 +59,14 @@ def test_search_validates_before_calling(cli: CLI) -> None:
 
 
 def test_ctrl_c_while_starting_says_a_job_may_have_started(cli: CLI) -> None:
+    class Ready:
+        def check(self) -> None:
+            return None
+
     class Interrupted:
+        def collection(self, collection_id: str) -> Ready:
+            return Ready()
+
         def start(self, *args: Any, **kwargs: Any) -> Any:
             raise KeyboardInterrupt
 
@@ -71,3 +78,34 @@ def test_ctrl_c_while_starting_says_a_job_may_have_started(cli: CLI) -> None:
         assert code == 130
     err = cli._capsys.readouterr().err
     assert err.count("interrupted; a job may have started (with --idempotency-key") == 2
+
+
+@pytest.mark.parametrize(
+    ("collection", "said"),
+    [("nobody-here", "does not exist"), ("empty", "holds no faces")],
+)
+def test_search_refuses_a_collection_that_cannot_find_anyone(
+    cli: CLI, collection: str, said: str
+) -> None:
+    cli.fake.add_collection("empty", faces=0)
+    run = cli("search", "s3://my-bucket/lobby.mp4", "--collection", collection)
+    assert run.code == 2
+    assert said in one_line_error(run)
+    assert [c.operation for c in cli.fake.calls] == ["DescribeCollection"]  # no job started
+
+
+def test_batch_refuses_a_collection_that_cannot_find_anyone(cli: CLI) -> None:
+    run = cli("batch", "s3://my-bucket/a.mp4", "--collection", "nobody-here")
+    assert run.code == 2
+    assert "does not exist" in one_line_error(run)
+    assert "StartFaceSearch" not in {c.operation for c in cli.fake.calls}
+
+
+def test_a_check_the_service_cannot_answer_does_not_stop_the_search(cli: CLI) -> None:
+    cli.fake.inject_error("DescribeCollection", "AccessDeniedException")
+    run = cli("search", "s3://my-bucket/lobby.mp4", "--collection", "people", "--format", "jsonl")
+    assert run.code == 0
+    assert run.err.startswith(
+        "could not check collection people (AccessDeniedException); starting anyway\n"
+    )
+    assert len(cli.fake.jobs) == 1

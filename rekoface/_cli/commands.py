@@ -192,11 +192,36 @@ def cmd_results(ctx: Context) -> int:
     return _stream(ctx, results, args.next_token)
 
 
+def check_collection(ctx: Context, collection_id: str) -> None:
+    """Before a job starts: refuse a collection that does not exist or holds no faces.
+
+    A search against an empty collection runs, costs money and finds nobody. A check
+    the service cannot answer (no permission for ``DescribeCollection``, an endpoint
+    that does not offer it) is reported and the search goes on.
+    """
+    from rekoface.client import FaceSearchClient
+    from rekoface.errors import ServiceError, TransportError
+    from rekoface.retry import RetryPolicy
+
+    client = ctx.client()
+    if isinstance(client, FaceSearchClient):
+        # One attempt: a check that cannot be answered at once is not worth a wait.
+        client = FaceSearchClient(client.boto3_client, retry=RetryPolicy.never())
+    try:
+        client.collection(collection_id).check()
+    except (ServiceError, TransportError) as err:
+        reason = err.code if isinstance(err, ServiceError) else "no answer"
+        ctx.progress().message(
+            f"could not check collection {collection_id} ({reason}); starting anyway"
+        )
+
+
 def cmd_search(ctx: Context) -> int:
     args = ctx.args
     request = build_request(args)
     client = ctx.client()
     progress = ctx.progress()
+    check_collection(ctx, request.collection_id)
     try:
         job = client.start(request, idempotency_key=args.idempotency_key)
     except KeyboardInterrupt:
@@ -341,6 +366,7 @@ def cmd_batch(ctx: Context) -> int:
     )
     failed = 0
     try:
+        check_collection(ctx, template.collection_id)  # after every argument is checked
         for outcome in batch:
             record, ok = line_for(client, outcome, output)
             failed += not ok

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from rekoface.errors import (
+    CollectionNotReadyError,
     ConfigurationError,
     JobFailedError,
     JobNotCompleteError,
@@ -231,7 +232,7 @@ def _describe(err: BaseException, command: str) -> tuple[int | None, str | None]
         return EXIT_USAGE, prefix + CREDENTIALS_HINT
     if isinstance(cause, NoRegionError):
         return EXIT_USAGE, prefix + REGION_HINT
-    if isinstance(err, ConfigurationError):
+    if isinstance(err, ConfigurationError | CollectionNotReadyError):
         return EXIT_USAGE, prefix + str(err)
     if isinstance(err, ServiceError):
         return EXIT_SERVICE, prefix + _service_line(err)
