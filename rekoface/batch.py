@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Final
 import attrs
 
 from . import _core, _schedule
+from ._batch_slots import Leases
 from ._validation import is_finite_number, raise_if_any, shown
 from .errors import (
     FieldError,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
     from .client import FaceSearchClient
+    from .slots import SlotStore
     from .status import JobStatus
 
 __all__ = ["BatchOutcome", "BatchProgress", "iter_search_many"]
@@ -118,6 +120,7 @@ def check_batch_arguments(
     timeout: object,
     key: object,
     progress: object = None,
+    slots: object = None,
 ) -> None:
     """Every bad argument of `search_many`, in one `RequestValidationError`, before any call."""
     errors: list[FieldError] = []
@@ -141,6 +144,12 @@ def check_batch_arguments(
         errors.append(FieldError("key", f"{shown(key)} is not a non-empty str", "str"))
     if progress is not None and not callable(progress):
         errors.append(FieldError("progress", f"{shown(progress)} is not callable", "callable"))
+    if slots is not None and not all(
+        callable(getattr(slots, name, None)) for name in ("acquire", "renew", "release", "held")
+    ):
+        errors.append(
+            FieldError("slots", f"{shown(slots)} is not a SlotStore", "acquire/renew/release/held")
+        )
     raise_if_any(errors)
 
 
@@ -159,6 +168,7 @@ def iter_search_many(
     sqs_client: SQSClient | None = None,
     wait_time_seconds: int = 20,
     progress: Callable[[BatchProgress], object] | None = None,
+    slots: SlotStore | None = None,
 ) -> Generator[BatchOutcome, None, None]:
     """The engine of `FaceSearchClient.search_many` (arguments checked by the caller).
 
@@ -180,6 +190,7 @@ def iter_search_many(
         sleep=sleep,
         clock=clock,
         progress=progress,
+        leases=None if slots is None else Leases(slots),
     )
     return batch.run(enumerate(iter(requests)))
 
@@ -200,8 +211,10 @@ class _Batch:
         clock: Callable[[], float],
         queue: _Notifications | None = None,
         progress: Callable[[BatchProgress], object] | None = None,
+        leases: Leases | None = None,
     ) -> None:
         self.client = client
+        self.leases = leases
         self.progress = progress
         self.pulled = 0
         self.succeeded = 0
@@ -284,7 +297,7 @@ class _Batch:
                 yield self.ready.popleft()
             now = self.clock()
             # Fill the window, pulling from the input only what can start now.
-            while not self.ready and self.window.has_room(len(self.running), now):
+            while not self.ready and self._may_start(now):
                 if self.again:
                     index, item = self.again.popleft()
                 else:
@@ -300,6 +313,8 @@ class _Batch:
                 continue
             if not self.running and exhausted and not self.again:
                 return
+            if self.leases is not None:
+                self.leases.renew_due(now)
             self.expire(now)
             if self.ready:
                 continue
@@ -309,9 +324,16 @@ class _Batch:
                 continue
             self.pause(now, due, waiting=bool(self.again) or not exhausted)
 
+    def _may_start(self, now: float) -> bool:
+        if not self.window.has_room(len(self.running), now):
+            return False
+        return self.leases is None or self.leases.can_try(now)
+
     def pause(self, now: float, due: float, *, waiting: bool) -> None:
         """Sleep until the next check falls due, a blocked window may probe, or a timeout."""
         wake = due
+        if self.leases is not None:
+            wake = min(wake, self.leases.next_due(waiting))
         window = self.window
         if waiting and len(self.running) < window.size and window.blocked_until > now:
             wake = min(wake, window.blocked_until)
@@ -342,6 +364,13 @@ class _Batch:
             self.changed()
             return
         attempted = self.clock()
+        slot = None
+        if self.leases is not None:
+            slot = self.leases.take(attempted)
+            if slot is None:  # every shared slot is held: this item starts later
+                self.again.appendleft((index, item))
+                self.changed()
+                return
         try:
             call = _core.start_call(item, self.key)
             response = self.client._call(  # pyright: ignore[reportPrivateUsage]
@@ -360,11 +389,13 @@ class _Batch:
             )
             self.window.limit_exceeded(len(self.running), self.clock())
             self.again.appendleft((index, item))
+            self._give_back(slot)
             self.changed()
             return
         except (ServiceError, TransportError, RequestValidationError) as err:
             logger.warning("item %d could not start: %s", index, err)
             self.outcome(BatchOutcome(index, item, error=err))
+            self._give_back(slot)
             self.changed()
             return
         job = _core.new_job(response, call, item)
@@ -372,8 +403,11 @@ class _Batch:
         same = self.running.get(job.job_id)
         if same is not None:  # identical requests under one key share one job
             same.items.append((index, item))
+            self._give_back(slot)
             self.changed()
             return
+        if self.leases is not None and slot is not None:
+            self.leases.bind(job.job_id, slot, self.clock())
         # The start itself is logged at INFO by `_core` ("started face search job ...").
         logger.debug("item %d: job %s is %s", index, job.job_id, item.video.uri)
         self.running[job.job_id] = _Running(job, [(index, item)], attempted)
@@ -381,6 +415,10 @@ class _Batch:
         if self.queue is not None:
             self.queue.register(job.job_id)
         self.changed()
+
+    def _give_back(self, slot: str | None) -> None:
+        if self.leases is not None and slot is not None:
+            self.leases.give_back(slot)
 
     def check(self, job_id: str) -> None:
         run = self.running[job_id]
@@ -426,6 +464,8 @@ class _Batch:
         self.plan.remove(run.job.job_id)
         if self.queue is not None:
             self.queue.unregister(run.job.job_id, finished=True)
+        if self.leases is not None:
+            self.leases.job_ended(run.job.job_id)
         self.window.job_ended()
         for index, request in run.items:
             self.outcome(BatchOutcome(index, request, run.job, status, error))

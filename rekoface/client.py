@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .pollers import Poller
     from .results import FaceSearchResults
     from .retry import RetryPolicy
+    from .slots import SlotStore
     from .status import JobStatus
 
 __all__ = ["FaceSearchClient", "job_id_of"]
@@ -228,6 +229,7 @@ class FaceSearchClient:
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
         progress: Callable[[BatchProgress], object] | None = None,
+        slots: SlotStore | None = None,
     ) -> Generator[BatchOutcome, None, None]:
         """Search many videos, keeping up to `max_in_flight` jobs running; yield each outcome.
 
@@ -238,8 +240,10 @@ class FaceSearchClient:
         ``ceil(start_rate)`` starts and ``ceil(status_rate)`` status calls fall in any
         second, retries included; ``LimitExceededException`` shrinks the window instead
         of failing an item. `progress`, if given, is called with a `BatchProgress`
-        after every change (a pull, start attempt, status call or end). Arguments are
-        checked before any call.
+        after every change (a pull, start attempt, status call or end). With `slots`
+        (a `SlotStore` shared by a fleet), a slot is taken before each start, renewed
+        while the job runs and given back when it ends. Arguments are checked before
+        any call.
         """
         import time
 
@@ -252,6 +256,7 @@ class FaceSearchClient:
             timeout=timeout,
             key=key,
             progress=progress,
+            slots=slots,
         )
         if queue_url is not None:
             from . import _sqs
@@ -278,6 +283,7 @@ class FaceSearchClient:
             sqs_client=sqs_client,
             wait_time_seconds=wait_time_seconds,
             progress=progress,
+            slots=slots,
         )
 
     # -- face collections -------------------------------------------------------------

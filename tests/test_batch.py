@@ -371,3 +371,92 @@ def test_starts_and_ends_log_at_info_item_errors_and_capacity_at_warning(
     assert any("job slots are full" in m for m in warnings)
     # S3 keys only at DEBUG.
     assert not any("v0000" in m for m in by_level[logging.INFO] + warnings)
+
+
+# --- a fleet's shared job slots ------------------------------------------------------------
+
+
+def most_running(world: World, length: Callable[[Mapping[str, Any]], float]) -> int:
+    jobs = list(world.fake.jobs.values())
+    events = sorted(
+        [(j.created_at, 1) for j in jobs] + [(j.created_at + length(j.request), -1) for j in jobs]
+    )
+    return max(itertools.accumulate(delta for _, delta in events))
+
+
+def test_a_slot_store_caps_the_batch_below_its_window() -> None:
+    from rekoface import InMemorySlotStore
+
+    world = World(job_duration=300.0)
+    store = InMemorySlotStore(capacity=4, clock=world.clock)
+    outcomes = list(world.run((request(i) for i in range(12)), slots=store))
+    assert all(o.ok for o in outcomes)
+    assert most_running(world, lambda _: 300.0) == 4
+    assert store.held() == 0  # every slot given back as its job ended
+
+
+def test_two_batches_sharing_a_store_never_hold_more_than_its_slots() -> None:
+    from rekoface import InMemorySlotStore
+
+    world = World(job_duration=300.0)
+    store = InMemorySlotStore(capacity=6, clock=world.clock)
+    first = world.run((request(i) for i in range(10)), slots=store, key="a")
+    second = world.run((request(100 + i) for i in range(10)), slots=store, key="b")
+    done: list[BatchOutcome] = []
+    for a, b in itertools.zip_longest(first, second):  # two workers, taking turns
+        done += [o for o in (a, b) if o is not None]
+    assert len(done) == 20
+    assert all(o.ok for o in done)
+    assert most_running(world, lambda _: 300.0) == 6
+
+
+def test_a_dead_workers_slots_come_back_when_their_leases_run_out() -> None:
+    from rekoface import InMemorySlotStore
+
+    world = World(job_duration=300.0)
+    store = InMemorySlotStore(capacity=3, clock=world.clock)
+    dead = world.run((request(i) for i in range(10)), slots=store)
+    next(dead)
+    dead.close()  # killed: the leases of its two jobs still running are never given back
+    assert store.held() == 2
+    outcomes = list(world.run((request(100 + i) for i in range(3)), slots=store))
+    assert all(o.ok for o in outcomes)
+    # It waited for the leases (InMemorySlotStore.lease_seconds) rather than failing.
+    assert world.clock() - EPOCH >= store.lease_seconds
+
+
+def test_long_jobs_keep_their_leases_by_renewing_them() -> None:
+    from rekoface import InMemorySlotStore
+
+    world = World(job_duration=3 * 3600.0)  # far longer than a 900 s lease
+    store = InMemorySlotStore(capacity=2, clock=world.clock)
+    outcomes = list(world.run((request(i) for i in range(4)), slots=store))
+    assert all(o.ok for o in outcomes)
+    assert most_running(world, lambda _: 3 * 3600.0) == 2  # never a third job on two slots
+
+
+def test_a_slot_store_that_is_not_one_is_refused_before_any_call() -> None:
+    world = World()
+    with pytest.raises(RequestValidationError) as caught:
+        world.run([request(0)], slots=object())
+    assert caught.value.paths == ("slots",)
+    assert world.fake.calls == []
+
+
+def test_a_batch_on_a_dynamodb_slot_table() -> None:
+    import boto3
+    from moto import mock_aws
+
+    from rekoface import DynamoDBSlotStore
+
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        DynamoDBSlotStore.create_table("rekoface-slots", dynamodb_client=dynamodb)
+        world = World(job_duration=300.0)
+        store = DynamoDBSlotStore(
+            "rekoface-slots", capacity=3, dynamodb_client=dynamodb, clock=world.clock
+        )
+        outcomes = list(world.run((request(i) for i in range(7)), slots=store))
+        assert all(o.ok for o in outcomes)
+        assert most_running(world, lambda _: 300.0) == 3
+        assert store.held() == 0
