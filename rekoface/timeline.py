@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, cast
 
 from ._validation import is_finite_number, shown
 from .errors import FieldError, RequestValidationError
@@ -138,8 +138,8 @@ def _tick_label(millis: int, step: int, duration: float) -> str:
     seconds = millis // 1000
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
-    if duration >= 3_600_000:
-        return f"{h}:{m:02d}" if step % 60_000 == 0 else f"{h}:{m:02d}:{s:02d}"
+    if duration >= 3_600_000:  # H:MM:SS throughout, never read as minutes
+        return f"{h}:{m:02d}:{s:02d}"
     return f"{m}:{s:02d}"
 
 
@@ -168,8 +168,9 @@ def _check(appearances: object, duration_millis: object, title: object) -> list[
             )
         )
     else:
-        items = list(appearances)
-        bad = [item for item in items if not isinstance(item, Appearance)]
+        given: list[object] = list(cast("Iterable[object]", appearances))
+        items = [item for item in given if isinstance(item, Appearance)]
+        bad = [item for item in given if not isinstance(item, Appearance)]
         if bad:
             errors.append(
                 FieldError(
@@ -275,8 +276,14 @@ def _lanes_svg(rows: Sequence[tuple[str, list[Appearance]]], duration: float) ->
     parts = [
         f'<svg class="lanes" viewBox="0 0 {WIDTH} {height}" '
         f'role="img" aria-label="who was seen when">\n',
-        '<g class="grid">',
+        '<g class="stripes">',
     ]
+    parts += [
+        f'<rect class="stripe" x="0" y="{index * LANE_HEIGHT}" width="{WIDTH}" '
+        f'height="{LANE_HEIGHT}"/>'
+        for index in range(1, len(rows), 2)
+    ]
+    parts.append('</g>\n<g class="grid">')
     parts += [
         f'<line x1="{_num(_x(t, duration))}" y1="0" x2="{_num(_x(t, duration))}" y2="{height}"/>'
         for t in _ticks(duration)
@@ -291,10 +298,6 @@ def _lanes_svg(rows: Sequence[tuple[str, list[Appearance]]], duration: float) ->
         seen = sum(a.last_timestamp - a.first_timestamp for a in intervals)
         count = len(intervals)
         parts.append(f'<g class="lane" data-person="{name}" data-index="{index}">\n')
-        if index % 2:
-            parts.append(
-                f'<rect class="stripe" x="0" y="{top}" width="{WIDTH}" height="{LANE_HEIGHT}"/>'
-            )
         parts.append(
             f'<text class="label" x="{LABEL_WIDTH - 8}" y="{_num(top + LANE_HEIGHT * 0.7)}" '
             f'text-anchor="end"><title>{name}: {count} appearance{"" if count == 1 else "s"}, '

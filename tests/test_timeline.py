@@ -7,16 +7,20 @@ hostile names come out escaped; nothing is fetched from anywhere.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from browser import chromium, read_png, screenshot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from timeline_page import Page, parse_page
 
 from rekoface.appearances import Appearance
+from rekoface.cli import main
 from rekoface.errors import RequestValidationError
 from rekoface.timeline import render_html, tick_step
 
@@ -101,7 +105,7 @@ def test_the_axis_ends_at_the_last_match_when_the_length_is_unknown_or_too_short
         (3_000, 500, "0.5s"),
         (40_000, 5_000, "0:05"),
         (600_000, 60_000, "1:00"),
-        (6 * 3_600_000, 1_800_000, "0:30"),
+        (6 * 3_600_000, 1_800_000, "0:30:00"),
     ],
 )
 def test_ticks_are_seconds_minutes_or_hours_as_the_length_asks(
@@ -131,7 +135,7 @@ def test_a_six_hour_video_with_a_hundred_people_stays_readable() -> None:
     assert len(page.lanes) == 100
     assert_drawn_where_times_say(page, seen, six_hours)
     assert len(page.ticks) <= 13  # a label every half hour, not every second
-    assert page.ticks[2][2] == "1:00"
+    assert page.ticks[2][2] == "1:00:00"
     assert page.lanes[0].bars[0].title.startswith("person-000: 0:00:00.0 \u2013 0:00:00.0")
 
 
@@ -221,3 +225,66 @@ def test_random_appearances_are_all_drawn_where_their_times_say(
     assert_drawn_where_times_say(page, seen, duration)
     firsts = [min(b.first for b in lane.bars) for lane in page.lanes]
     assert firsts == sorted(firsts)
+
+
+def test_the_demo_page_shows_its_lanes_in_a_real_browser(tmp_path: Path) -> None:
+    """Headless Chromium renders `rekoface demo --html`: each lane's colour is on screen,
+    lanes top to bottom in order, each bar's ends where its times put them."""
+    browser = chromium()
+    if browser is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but no Chromium is installed (.ci/run installs it)")
+        pytest.skip("no Chromium on PATH (apt-get install chromium); CI runs this test")
+    page_file = tmp_path / "who.html"
+    assert main(["demo", "--quiet", "--html", str(page_file), "--format", "json"]) == 0
+    page = parse_page(page_file.read_text(encoding="utf-8"))
+    png = tmp_path / "who.png"
+    screenshot(browser, page_file, png)
+    image = read_png(png)
+    assert (image.width, image.height) == (1200, 800)
+
+    colours = {_rgb(lane.fill): index for index, lane in enumerate(page.lanes)}
+    assert len(colours) == len(page.lanes) == 4
+    rows: dict[int, set[int]] = {i: set() for i in colours.values()}
+    for y in range(image.height):
+        for x in range(image.width):
+            found_in = colours.get(image.pixel(x, y))
+            if found_in is not None:
+                rows[found_in].add(y)
+    # Every lane is on screen, each below the one before.
+    assert all(len(ys) >= 8 for ys in rows.values())
+    assert all(max(rows[i]) < min(rows[i + 1]) for i in range(len(rows) - 1))
+    # Along a line through the middle of each lane, its colour runs exactly where its
+    # bars are: the screen's x is one linear map of the bars' times for every bar.
+    runs: list[tuple[int, int, int, int]] = []  # (first ms, last ms, from x, to x)
+    for index, lane in enumerate(page.lanes):
+        ys = sorted(rows[index])
+        y = ys[len(ys) // 2]
+        colour = _rgb(lane.fill)
+        xs = [x for x in range(image.width) if image.pixel(x, y) == colour]
+        found = _runs(xs)
+        assert len(found) == len(lane.bars), (lane.person, found)
+        runs += [(b.first, b.last, lo, hi) for b, (lo, hi) in zip(lane.bars, found, strict=True)]
+    earliest = min(runs)
+    latest = max(runs, key=lambda run: run[1])
+    scale = (latest[3] - earliest[2]) / (latest[1] - earliest[0])
+    for first, last, lo, hi in runs:
+        assert abs(lo - (earliest[2] + (first - earliest[0]) * scale)) <= 3
+        assert abs(hi - (earliest[2] + (last - earliest[0]) * scale)) <= 3
+    assert scale > 0.01  # the 40 seconds of bars span hundreds of pixels, not a few
+
+
+def _rgb(fill: str) -> tuple[int, int, int]:
+    return int(fill[1:3], 16), int(fill[3:5], 16), int(fill[5:7], 16)
+
+
+def _runs(xs: list[int]) -> list[tuple[int, int]]:
+    """Consecutive x's as (first, last) runs, ignoring gaps of a pixel or two (a grid
+    line drawn across a bar's anti-aliased edge)."""
+    found: list[tuple[int, int]] = []
+    for x in xs:
+        if found and x - found[-1][1] <= 3:
+            found[-1] = (found[-1][0], x)
+        else:
+            found.append((x, x))
+    return found

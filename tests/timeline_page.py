@@ -27,6 +27,7 @@ class Bar:
 @attrs.define
 class Lane:
     person: str
+    fill: str = ""
     label: str = ""
     label_title: str = ""
     bars: list[Bar] = attrs.Factory(list)
@@ -59,6 +60,7 @@ class _Reader(HTMLParser):
         if tag == "g" and "lane" in classes:
             self.page.lanes.append(Lane(found["data-person"]))
         elif tag == "rect" and "bar" in classes:
+            self.page.lanes[-1].fill = found["fill"]
             self.page.lanes[-1].bars.append(
                 Bar(
                     float(found["x"]),
