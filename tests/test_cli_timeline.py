@@ -134,3 +134,23 @@ def test_the_bars_fall_back_to_ascii_when_stdout_cannot_show_blocks(
     assert lanes
     assert all(line.split()[1].strip("|#.") == "" for line in lanes)
     assert all("#" in line for line in lanes)
+
+
+def test_a_job_with_no_one_seen_has_no_bars_under_its_table(cli: CLI) -> None:
+    job_id = cli.start()
+    cli.fake.finish(job_id, persons=[])
+    run = cli("appearances", job_id)
+    assert run.code == 0
+    assert run.out.split() == [
+        "PERSON",
+        "FROM",
+        "TO",
+        "SEEN",
+        "FOR",
+        "BEST",
+        "MATCHES",
+        "FACE",
+        "ID",
+    ]
+    page = parse_page(cli("appearances", job_id, "--format", "html").out)
+    assert "No one from the collection was seen in this video." in page.texts

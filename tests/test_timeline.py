@@ -288,3 +288,12 @@ def _runs(xs: list[int]) -> list[tuple[int, int]]:
         else:
             found.append((x, x))
     return found
+
+
+def test_ticks_of_a_longer_than_daily_recording_are_whole_days_far_enough_apart() -> None:
+    day = 86_400_000
+    for days in (30, 100, 1000):
+        step = tick_step(days * day)
+        assert step % day == 0
+        assert step * 960 / (days * day) >= 80  # the spacing a label needs
+        assert (step - day) * 960 / (days * day) < 80  # and no more than that
