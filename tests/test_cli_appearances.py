@@ -40,6 +40,17 @@ def test_appearances_fold_matches_into_intervals(cli: CLI) -> None:
         f"alice   0:00:00.000  0:00:00.500      0.5s  99.00        2  {face['alice']['FaceId']}\n"
         f"bob     0:00:00.900  0:00:00.900      0.0s  88.00        1  {face['bob']['FaceId']}\n"
         f"alice   0:00:05.000  0:00:05.000      0.0s  95.00        1  {face['alice']['FaceId']}\n"
+        # Under the table, a bar per person over the fake's 60-second video (88 cells).
+        "\n"
+        f"TIMELINE   0:00:00.000{' ' * 66}0:01:00.000\n"
+        + "alice     \u2502\u2588"
+        + "\u00b7" * 6
+        + "\u2588"
+        + "\u00b7" * 80
+        + "\u2502\n"
+        + "bob       \u2502\u00b7\u2588"
+        + "\u00b7" * 86
+        + "\u2502\n"
     )
     document = json.loads(cli("appearances", job_id, "--format", "json", "--max-gap", "5000").out)
     assert document == {
@@ -97,7 +108,7 @@ def test_long_appearances_and_names_are_cut_to_the_width(
         ],
     )
     lines = cli("appearances", job_id).out.splitlines()
-    assert lines == [
+    assert lines[: lines.index("")] == [
         "PERSON                    FROM           TO   BEST",
         "a-very-long-exte…  0:00:00.000  0:01:30.000  90.00",
     ]

@@ -176,7 +176,12 @@ def test_output_dir_gets_one_file_per_video_with_the_services_matches(
     out = lines(run)
     assert all("Appearances" not in line for line in out)
     files = sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file())
-    assert files == ["videos/%2E%2E/v3.mp4.json", "videos/v1.mp4.json", "videos/v2.mp4.json"]
+    # Each video's matches, and its picture next to them (tests/test_cli_timeline.py).
+    assert files == [
+        f"videos/{name}.mp4.{kind}"
+        for name in ("%2E%2E/v3", "v1", "v2")
+        for kind in ("html", "json")
+    ]
     for line in out:
         document = json.loads(Path(line["Output"]).read_text(encoding="utf-8"))
         assert document["JobId"] == line["JobId"]
@@ -188,7 +193,9 @@ def test_output_s3_gets_one_object_per_video(cli: CLI, s3: Any) -> None:
     run = cli("batch", *uris(1, 2), "--collection", "people", "--output", "s3://videos/results/")
     assert run.code == 0, run.err
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="videos", Prefix="results/")["Contents"]]
-    assert sorted(keys) == ["results/videos/v1.mp4.json", "results/videos/v2.mp4.json"]
+    assert sorted(keys) == [
+        f"results/videos/{name}.mp4.{kind}" for name in ("v1", "v2") for kind in ("html", "json")
+    ]
     for line in lines(run):
         key = line["Output"].removeprefix("s3://videos/")
         document = json.loads(s3.get_object(Bucket="videos", Key=key)["Body"].read())

@@ -396,7 +396,8 @@ def test_demo_runs_with_an_empty_environment(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    names = [line.split()[0] for line in done.stdout.splitlines()[1:]]
+    lines = done.stdout.splitlines()
+    names = [line.split()[0] for line in lines[1 : lines.index("")]]
     assert names == ["alice", "bob", "carol", "alice", "erin"]
     assert "SUCCEEDED (15s, 4 polls)" in done.stderr
 

@@ -28,7 +28,7 @@ __all__ = [
     "build_parser",
 ]
 
-FORMATS = ("table", "jsonl", "json", "csv")
+FORMATS = ("table", "jsonl", "json", "csv", "html")
 PROG = "rekoface"
 DEFAULT_PAGE_SIZE = 1000
 
@@ -92,7 +92,8 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
         "--format",
         choices=FORMATS,
         default=default("table"),
-        help="output format (default: table); results stream page by page in every format",
+        help="output format (default: table); results stream page by page in every format; "
+        "html (appearances, demo): a page with a lane per person",
     )
     group.add_argument(
         "-v",
@@ -299,7 +300,12 @@ def build_parser() -> Parser:
         command("batch", "search many videos, keeping the job slots full", BATCH_EXIT_CODES_HELP)
     )
 
-    command("demo", "the whole flow against an in-process fake: no AWS account needed")
+    demo = command("demo", "the whole flow against an in-process fake: no AWS account needed")
+    demo.add_argument(
+        "--html",
+        metavar="FILE",
+        help="also write the picture of who was seen when to FILE (open it in a browser)",
+    )
 
     for sub in commands.choices.values():
         _add_global_options(sub, suppress=True)

@@ -33,6 +33,7 @@ from .output import MatchWriter, appearance_to_api
 if TYPE_CHECKING:
     from rekoface.batch import BatchOutcome
     from rekoface.client import FaceSearchClient
+    from rekoface.matches import PersonMatch
     from rekoface.models import FaceSearchRequest, S3Video
 
 __all__ = [
@@ -197,16 +198,31 @@ def error_record(err: BaseException) -> dict[str, Any]:
     return record
 
 
-def _write_matches(out: IO[bytes], client: FaceSearchClient, job_id: str) -> None:
-    """The ``results --format json`` document of the job: the service's own items."""
+def _write_matches(out: IO[bytes], client: FaceSearchClient, job_id: str, video: str) -> str:
+    """The ``results --format json`` document of the job: the service's own items.
+
+    Returns the video's `rekoface.timeline` page, folded from the same pages as they
+    are written (no second pass over the results)."""
+    from rekoface.appearances import fold_appearances
+    from rekoface.results import parse_person_match
+    from rekoface.timeline import render_html
+
     text = io.TextIOWrapper(out, encoding="utf-8", newline="\n")
     results = client.results(job_id)
     writer = MatchWriter(text, "json", job_id)
-    # The raw pages: a private method kept for the CLI's JSON formats.
-    for persons, _ in results._raw_pages():  # pyright: ignore[reportPrivateUsage]
-        writer.page(persons, results.video_metadata)
+
+    def written() -> Iterator[PersonMatch]:
+        # The raw pages: a private method kept for the CLI's JSON formats.
+        for persons, _ in results._raw_pages():  # pyright: ignore[reportPrivateUsage]
+            writer.page(persons, results.video_metadata)
+            yield from map(parse_person_match, persons)
+
+    appearances = fold_appearances(written(), 1000)
     writer.close()
     text.detach()
+    metadata = results.video_metadata
+    duration = metadata.duration_millis if metadata is not None else None
+    return render_html(appearances, duration_millis=duration, title=f"Who was seen when: {video}")
 
 
 def _segment(part: str) -> str:
@@ -233,8 +249,14 @@ class Output:
         if self.s3 is not None:
             key = f"{self.s3.prefix}{video.bucket}/{video.name}.json"
             with tempfile.TemporaryFile() as spool:
-                _write_matches(spool, client, outcome.job.job_id)
+                page = _write_matches(spool, client, outcome.job.job_id, video.uri)
                 spool.seek(0)
+                self.s3_client.upload_fileobj(
+                    io.BytesIO(page.encode("utf-8")),
+                    self.s3.bucket,
+                    key[: -len(".json")] + ".html",
+                    ExtraArgs={"ContentType": "text/html; charset=utf-8"},
+                )
                 self.s3_client.upload_fileobj(spool, self.s3.bucket, key)
             return f"s3://{self.s3.bucket}/{key}"
         assert self.directory is not None
@@ -244,11 +266,23 @@ class Output:
         partial = path.with_name(path.name + ".part")
         try:
             with partial.open("wb") as out:
-                _write_matches(out, client, outcome.job.job_id)
+                page = _write_matches(out, client, outcome.job.job_id, video.uri)
+            # The picture next to the matches (`.html`), written before the matches land,
+            # so a video whose matches are there has its page too.
+            _replace(path.with_name(parts[-1] + ".html"), page.encode("utf-8"))
             os.replace(partial, path)  # a resumed run never finds half a file
         finally:
             partial.unlink(missing_ok=True)
         return str(path)
+
+
+def _replace(path: Path, data: bytes) -> None:
+    partial = path.with_name(path.name + ".part")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def output_for(target: str | None, s3_client: Callable[[], Any]) -> Output | None:

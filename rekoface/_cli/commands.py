@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from rekoface.pollers import Poller
     from rekoface.results import FaceSearchResults, JobStatus
 
-__all__ = ["COMMANDS", "build_request"]
+__all__ = ["COMMANDS", "HTML_COMMANDS", "build_request", "check_format"]
 
 EXIT_OUTPUT: Final = 1
 EXIT_SOME_FAILED: Final = 1
@@ -239,7 +239,15 @@ def cmd_appearances(ctx: Context) -> int:
     args = ctx.args
     results = ctx.client().results(args.job_id, min_similarity=args.min_similarity)
     appearances = results.appearances(max_gap_ms=args.max_gap)
-    write_appearances(ctx.stdout, ctx.fmt, args.job_id, appearances)
+    metadata = results.video_metadata
+    write_appearances(
+        ctx.stdout,
+        ctx.fmt,
+        args.job_id,
+        appearances,
+        duration_millis=metadata.duration_millis if metadata is not None else None,
+        title=f"Who was seen when: job {args.job_id}",
+    )
     return 0
 
 
@@ -414,9 +422,40 @@ def cmd_demo(ctx: Context) -> int:
     progress.message(f"started job {job.job_id}: {VIDEO} against collection {COLLECTION}")
     demo.client.wait(job, poller=ProgressPoller(poller, progress))
     progress.message("who was seen when:")
-    appearances = demo.client.results(job).appearances()
-    write_appearances(ctx.stdout, ctx.fmt, job.job_id, appearances)
+    results = demo.client.results(job)
+    appearances = results.appearances()
+    metadata = results.video_metadata
+    duration = metadata.duration_millis if metadata is not None else None
+    title = f"Who was seen when: {VIDEO} (rekoface demo)"
+    write_appearances(
+        ctx.stdout, ctx.fmt, job.job_id, appearances, duration_millis=duration, title=title
+    )
+    if ctx.args.html is not None:
+        from rekoface.timeline import render_html
+
+        page = render_html(appearances, duration_millis=duration, title=title)
+        try:
+            with open(ctx.args.html, "w", encoding="utf-8") as out:
+                out.write(page)
+        except OSError as err:
+            raise CommandError(
+                EXIT_OUTPUT, f"error: cannot write --html {ctx.args.html}: {err.strerror}"
+            ) from err
+        progress.message(f"wrote the picture to {ctx.args.html}: open it in a browser")
     return 0
+
+
+#: The commands that write a page with ``--format html`` (the others have no picture).
+HTML_COMMANDS: Final = ("appearances", "demo")
+
+
+def check_format(command: str, fmt: str) -> None:
+    """``--format html`` is a picture of appearances: refuse it elsewhere (exit 2)."""
+    if fmt == "html" and command not in HTML_COMMANDS:
+        raise UsageError(
+            f"--format html draws who was seen when: use it with "
+            f"{' or '.join(HTML_COMMANDS)}, not {command}"
+        )
 
 
 def _collection(ctx: Context) -> int:

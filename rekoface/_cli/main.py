@@ -33,7 +33,7 @@ from rekoface.errors import (
 )
 
 from .args import PROG, build_parser
-from .commands import COMMANDS
+from .commands import COMMANDS, check_format
 from .context import (
     CREDENTIALS_HINT,
     REGION_HINT,
@@ -148,6 +148,7 @@ def main(
     level = logger.level
     handler = _log_handler(args.verbose, stderr)
     try:
+        check_format(args.command, args.format)
         exit_code = COMMANDS[args.command](context)
         stdout.flush()  # a write that fails must fail here, not silently at exit
         return exit_code

@@ -68,6 +68,11 @@ class Stdout:
         except (OSError, ValueError):
             return False
 
+    @property
+    def encoding(self) -> str | None:
+        """The stream's encoding (what the table's timeline may use), if it says."""
+        return getattr(self._stream, "encoding", None)
+
 
 class MessageStream:
     """A stream for messages (stderr, help): passwords masked, never a failure of its own.
