@@ -1,0 +1,106 @@
+"""Waiting without blocking the loop: the `AsyncPoller` protocol and `AsyncBackoffPoller`."""
+
+from __future__ import annotations
+
+import asyncio
+import random as _random
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import attrs
+
+from .._validation import raise_if_any
+from ..errors import FieldError
+from ..pollers import BackoffPoller
+
+if TYPE_CHECKING:
+    from ..status import JobStatus
+
+__all__ = ["AsyncBackoffPoller", "AsyncPoller"]
+
+
+@runtime_checkable
+class AsyncPoller(Protocol):
+    """Waits, without blocking the loop, until a job is no longer ``IN_PROGRESS``.
+
+    As `rekoface.Poller`, with coroutines: `fetch_status` awaits one ``GetFaceSearch``.
+    """
+
+    async def wait(
+        self,
+        job_id: str,
+        fetch_status: Callable[[str], Awaitable[JobStatus]],
+        *,
+        timeout: float | None = None,
+    ) -> JobStatus: ...
+
+
+def _no_sync_sleep(seconds: float) -> None:  # pragma: no cover - never called
+    raise AssertionError("AsyncBackoffPoller sleeps with its own coroutine")
+
+
+@attrs.frozen
+class AsyncBackoffPoller:
+    """`rekoface.BackoffPoller`'s schedule, with an awaitable `sleep` (`asyncio.sleep`).
+
+    The same parameters and the same delays (the schedule is `BackoffPoller`'s own,
+    not a copy); cancelling the waiting task stops it at once.
+    """
+
+    initial_delay: float = 5.0
+    max_delay: float = 120.0
+    lag_fraction: float = 0.1
+    jitter: bool = True
+    timeout: float | None = None
+    sleep: Callable[[float], Awaitable[object]] = attrs.field(default=asyncio.sleep, repr=False)
+    clock: Callable[[], float] = attrs.field(default=time.monotonic, repr=False)
+    random: Callable[[], float] = attrs.field(default=_random.random, repr=False)
+    _schedule: BackoffPoller = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        sleep: object = self.sleep
+        if not callable(sleep):
+            raise_if_any(
+                [
+                    FieldError(
+                        "AsyncBackoffPoller.sleep",
+                        f"must be a coroutine function, not {type(sleep).__name__}",
+                        "callable",
+                    )
+                ]
+            )
+        schedule = BackoffPoller(
+            initial_delay=self.initial_delay,
+            max_delay=self.max_delay,
+            lag_fraction=self.lag_fraction,
+            jitter=self.jitter,
+            timeout=self.timeout,
+            sleep=_no_sync_sleep,
+            clock=self.clock,
+            random=self.random,
+        )
+        object.__setattr__(self, "_schedule", schedule)
+
+    def delay(self, waited: float) -> float:
+        """The pause before the next poll, after `waited` seconds (`BackoffPoller.delay`)."""
+        return self._schedule.delay(waited)
+
+    async def wait(
+        self,
+        job_id: str,
+        fetch_status: Callable[[str], Awaitable[JobStatus]],
+        *,
+        timeout: float | None = None,
+    ) -> JobStatus:
+        """Poll until the job ends; `timeout` overrides the poller's own."""
+        plan = self._schedule.plan(job_id, timeout)
+        pause = next(plan)
+        try:
+            while True:
+                if pause is not None:
+                    await self.sleep(pause)
+                pause = plan.send(await fetch_status(job_id))
+        except StopIteration as done:
+            status: JobStatus = done.value
+            return status
