@@ -7,9 +7,10 @@ import inspect
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from .. import _core
-from ..client import FaceSearchClient
-from ..errors import ConfigurationError
+from rekoface import _core
+from rekoface.client import FaceSearchClient
+from rekoface.errors import ConfigurationError
+
 from ._results import AsyncFaceSearchResults
 
 if TYPE_CHECKING:
@@ -17,9 +18,10 @@ if TYPE_CHECKING:
     from botocore.config import Config
     from mypy_boto3_rekognition import RekognitionClient
 
-    from ..models import FaceSearchJob, FaceSearchRequest
-    from ..retry import RetryPolicy
-    from ..status import JobStatus
+    from rekoface.models import FaceSearchJob, FaceSearchRequest
+    from rekoface.retry import RetryPolicy
+    from rekoface.status import JobStatus
+
     from ._pollers import AsyncPoller
 
 __all__ = ["AsyncFaceSearchClient"]

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import attrs
 
-from .._validation import raise_if_any
-from ..errors import FieldError
-from ..pollers import BackoffPoller
+from rekoface._validation import raise_if_any
+from rekoface.errors import FieldError
+from rekoface.pollers import BackoffPoller
 
 if TYPE_CHECKING:
-    from ..status import JobStatus
+    from rekoface.status import JobStatus
 
 __all__ = ["AsyncBackoffPoller", "AsyncPoller"]
 

@@ -7,7 +7,13 @@ from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
-    from ..results import Appearance, FaceSearchPage, FaceSearchResults, PersonMatch, VideoMetadata
+    from rekoface.results import (
+        Appearance,
+        FaceSearchPage,
+        FaceSearchResults,
+        PersonMatch,
+        VideoMetadata,
+    )
 
 __all__ = ["AsyncFaceSearchResults"]
 
