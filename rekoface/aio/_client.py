@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -12,12 +13,16 @@ from rekoface.client import FaceSearchClient
 from rekoface.errors import ConfigurationError
 
 from ._results import AsyncFaceSearchResults
+from ._threads import LoopSleep, iterate_in_threads
 
 if TYPE_CHECKING:
     import boto3
     from botocore.config import Config
     from mypy_boto3_rekognition import RekognitionClient
+    from mypy_boto3_sqs import SQSClient
 
+    from rekoface.batch import BatchOutcome, BatchProgress
+    from rekoface.completions import Completion
     from rekoface.models import FaceSearchJob, FaceSearchRequest
     from rekoface.retry import RetryPolicy
     from rekoface.status import JobStatus
@@ -171,6 +176,90 @@ class AsyncFaceSearchClient:
         job = await self.start(request, idempotency_key=idempotency_key)
         await self.wait(job, poller=poller, timeout=timeout)
         return self.results(job, sort_by=sort_by, page_size=page_size)
+
+    # -- many videos, worker fleets: the sync engines, stepped from the loop ----------
+
+    def search_many(
+        self,
+        requests: Iterable[FaceSearchRequest],
+        *,
+        key: str | None = None,
+        max_in_flight: int = 20,
+        start_rate: float = 5.0,
+        status_rate: float = 2.0,
+        queue_url: str | None = None,
+        sqs_client: SQSClient | None = None,
+        wait_time_seconds: int = 20,
+        timeout: float | None = None,
+        sleep: Callable[[float], Awaitable[object]] | None = None,
+        clock: Callable[[], float] | None = None,
+        progress: Callable[[BatchProgress], object] | None = None,
+    ) -> AsyncGenerator[BatchOutcome, None]:
+        """`FaceSearchClient.search_many` for ``async for``: the same engine and outcomes.
+
+        Arguments are checked now. The engine runs in one worker thread, a step per
+        outcome; its pauses await `sleep` (a coroutine function, `asyncio.sleep` by
+        default) on the loop, and `progress` is called from that thread. `requests`
+        is read from the thread too, so it must be a plain (sync) iterable.
+        """
+        bridge = LoopSleep(asyncio.sleep if sleep is None else sleep, _running_loop())
+        engine = self._sync.search_many(
+            requests,
+            key=key,
+            max_in_flight=max_in_flight,
+            start_rate=start_rate,
+            status_rate=status_rate,
+            queue_url=queue_url,
+            sqs_client=sqs_client,
+            wait_time_seconds=wait_time_seconds,
+            timeout=timeout,
+            sleep=bridge,
+            clock=clock,
+            progress=progress,
+        )
+        return iterate_in_threads(engine, bridge)
+
+    def completions(
+        self,
+        queue_url: str,
+        *,
+        sqs_client: SQSClient | None = None,
+        wait_time_seconds: int = 20,
+        idle_timeout: float | None = None,
+        visibility_timeout: int | None = None,
+        max_messages: int = 1,
+        sleep: Callable[[float], Awaitable[object]] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> AsyncGenerator[Completion, None]:
+        """`FaceSearchClient.completions` for ``async for``; ``async with completion:``.
+
+        A completion's message is deleted only when its ``async with`` block exits
+        without an exception. Each long poll (up to `wait_time_seconds`) holds a worker
+        thread while it waits; `sleep` is a coroutine function.
+        """
+        bridge = LoopSleep(asyncio.sleep if sleep is None else sleep, _running_loop())
+        engine = self._sync.completions(
+            queue_url,
+            sqs_client=sqs_client,
+            wait_time_seconds=wait_time_seconds,
+            idle_timeout=idle_timeout,
+            visibility_timeout=visibility_timeout,
+            max_messages=max_messages,
+            sleep=bridge,
+            clock=clock,
+        )
+        return iterate_in_threads(engine, bridge)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop:
+    """The loop the engine's pauses go to: iterators are made inside the loop using them."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        raise ConfigurationError(
+            "AsyncFaceSearchClient.search_many and completions are made inside a running "
+            "event loop (in a coroutine)"
+        ) from None
 
 
 def _check_async_poller(name: str, poller: object) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from ._threads import iterate_in_threads
 
 if TYPE_CHECKING:
     from rekoface.results import (
@@ -16,13 +18,6 @@ if TYPE_CHECKING:
     )
 
 __all__ = ["AsyncFaceSearchResults"]
-
-_T = TypeVar("_T")
-
-
-def _next_or_none(iterator: Iterator[_T]) -> _T | None:
-    """One step of a sync iterator (run in a worker thread); `None` at its end."""
-    return next(iterator, None)
 
 
 class AsyncFaceSearchResults:
@@ -47,15 +42,9 @@ class AsyncFaceSearchResults:
         """The job whose results these are."""
         return self._results.job_id
 
-    async def pages(self) -> AsyncIterator[FaceSearchPage]:
+    def pages(self) -> AsyncIterator[FaceSearchPage]:
         """Each page (the sync client's `FaceSearchPage`) with the token that resumes after it."""
-        pages = self._results.pages()
-        while True:
-            page = await asyncio.to_thread(_next_or_none, pages)
-            if page is None:
-                return
-            yield page
-            del page
+        return iterate_in_threads(self._results.pages())
 
     async def __aiter__(self) -> AsyncIterator[PersonMatch]:
         async for page in self.pages():
