@@ -80,6 +80,7 @@ SITE_PAGES = (
     "waiting.md",
     "results.md",
     "batch.md",
+    "asyncio.md",
     "testing.md",
     "cli.md",
     "performance.md",
@@ -100,6 +101,7 @@ PAGES_WITH_EXAMPLES = {
     "waiting.md",
     "results.md",
     "batch.md",
+    "asyncio.md",
     "testing.md",
 }
 PAGES = [ROOT / "README.md", *(ROOT / "docs" / name for name in SITE_PAGES)]
