@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import random as _random
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -36,6 +34,10 @@ class AsyncPoller(Protocol):
     ) -> JobStatus: ...
 
 
+#: `BackoffPoller`'s fields: their defaults are this poller's too (decided once, there).
+_SYNC = attrs.fields_dict(BackoffPoller)
+
+
 def _no_sync_sleep(seconds: float) -> None:  # pragma: no cover - never called
     raise AssertionError("AsyncBackoffPoller sleeps with its own coroutine")
 
@@ -48,14 +50,14 @@ class AsyncBackoffPoller:
     not a copy); cancelling the waiting task stops it at once.
     """
 
-    initial_delay: float = 5.0
-    max_delay: float = 120.0
-    lag_fraction: float = 0.1
-    jitter: bool = True
-    timeout: float | None = None
+    initial_delay: float = attrs.field(default=_SYNC["initial_delay"].default)
+    max_delay: float = attrs.field(default=_SYNC["max_delay"].default)
+    lag_fraction: float = attrs.field(default=_SYNC["lag_fraction"].default)
+    jitter: bool = attrs.field(default=_SYNC["jitter"].default)
+    timeout: float | None = attrs.field(default=_SYNC["timeout"].default)
     sleep: Callable[[float], Awaitable[object]] = attrs.field(default=asyncio.sleep, repr=False)
-    clock: Callable[[], float] = attrs.field(default=time.monotonic, repr=False)
-    random: Callable[[], float] = attrs.field(default=_random.random, repr=False)
+    clock: Callable[[], float] = attrs.field(default=_SYNC["clock"].default, repr=False)
+    random: Callable[[], float] = attrs.field(default=_SYNC["random"].default, repr=False)
     _schedule: BackoffPoller = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
