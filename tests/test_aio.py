@@ -217,6 +217,26 @@ class TestCancellation:
 
         assert asyncio.run(run()).state == JobState.SUCCEEDED
 
+    @pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.timeout is 3.11+")
+    def test_asyncio_timeout_stops_a_wait(self) -> None:
+        fake = _fake(in_progress_polls=None)
+        client = AsyncFaceSearchClient(fake.client())
+
+        async def run() -> None:
+            job = await client.start(REQUEST)
+            loop = asyncio.get_running_loop()
+
+            async def expire_now(seconds: float) -> None:
+                deadline.reschedule(loop.time())  # the deadline passes during the pause
+                await asyncio.Event().wait()
+
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(None) as deadline:  # type: ignore[attr-defined,unused-ignore]
+                    await client.wait(job, poller=AsyncBackoffPoller(sleep=expire_now))
+            assert (await client.status(job)).state == JobState.IN_PROGRESS  # still usable
+
+        asyncio.run(run())
+
     def test_timeout_of_a_wait_raises_poll_timeout(self) -> None:
         fake = _fake(in_progress_polls=None)
         time = FakeTime()
@@ -265,8 +285,15 @@ def test_async_backoff_poller_keeps_the_sync_schedule() -> None:
 
 
 def test_async_backoff_poller_refuses_what_backoff_poller_refuses() -> None:
-    with pytest.raises(RequestValidationError, match="max_delay"):
-        AsyncBackoffPoller(initial_delay=10, max_delay=1)
+    with pytest.raises(RequestValidationError) as refused:
+        AsyncBackoffPoller(initial_delay=10, max_delay=1, lag_fraction=-1)
+    with pytest.raises(RequestValidationError) as sync_refused:
+        BackoffPoller(initial_delay=10, max_delay=1, lag_fraction=-1)
+    assert refused.value.paths == tuple(f"Async{path}" for path in sync_refused.value.paths)
+    assert refused.value.paths == (
+        "AsyncBackoffPoller.max_delay",
+        "AsyncBackoffPoller.lag_fraction",
+    )
 
 
 class TestLaziness:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import attrs
 
 from rekoface._validation import raise_if_any
-from rekoface.errors import FieldError
+from rekoface.errors import FieldError, RequestValidationError
 from rekoface.pollers import BackoffPoller
 
 if TYPE_CHECKING:
@@ -72,16 +72,21 @@ class AsyncBackoffPoller:
                     )
                 ]
             )
-        schedule = BackoffPoller(
-            initial_delay=self.initial_delay,
-            max_delay=self.max_delay,
-            lag_fraction=self.lag_fraction,
-            jitter=self.jitter,
-            timeout=self.timeout,
-            sleep=_no_sync_sleep,
-            clock=self.clock,
-            random=self.random,
-        )
+        try:
+            schedule = BackoffPoller(
+                initial_delay=self.initial_delay,
+                max_delay=self.max_delay,
+                lag_fraction=self.lag_fraction,
+                jitter=self.jitter,
+                timeout=self.timeout,
+                sleep=_no_sync_sleep,
+                clock=self.clock,
+                random=self.random,
+            )
+        except RequestValidationError as err:  # BackoffPoller's checks, named for this class
+            raise RequestValidationError(
+                [e._replace(path=f"Async{e.path}") for e in err.errors]
+            ) from None
         object.__setattr__(self, "_schedule", schedule)
 
     def delay(self, waited: float) -> float:
