@@ -135,6 +135,8 @@ class TestParity:
         fake = _fake()
         with pytest.raises(ConfigurationError, match="region_name must be a str"):
             AsyncFaceSearchClient(region_name=1)  # type: ignore[arg-type]
+        with pytest.raises(ConfigurationError, match=r"region_name must be a str.*poller must"):
+            AsyncFaceSearchClient(region_name=1, poller=object())  # type: ignore[arg-type]
         with pytest.raises(ConfigurationError, match="AsyncPoller"):
             AsyncFaceSearchClient(fake.client(), poller=BackoffPoller())  # type: ignore[arg-type]
         client = AsyncFaceSearchClient(fake.client())

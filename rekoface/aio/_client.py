@@ -53,8 +53,17 @@ class AsyncFaceSearchClient:
         retry: RetryPolicy | None = None,
         poller: AsyncPoller | None = None,
     ) -> None:
-        # The sync client makes every check (one error naming every bad argument) and
-        # owns the boto3 client and the retry policy; it never waits with `poller`.
+        _core.check_client_arguments(
+            boto3_client=boto3_client,
+            boto3_session=boto3_session,
+            region_name=region_name,
+            endpoint_url=endpoint_url,
+            config=config,
+            retry=retry,
+            poller=poller,
+        )
+        _check_async_poller("poller", poller)
+        # The sync client owns the boto3 client and the retry policy; it never waits.
         self._sync = FaceSearchClient(
             boto3_client,
             boto3_session=boto3_session,
@@ -62,9 +71,7 @@ class AsyncFaceSearchClient:
             endpoint_url=endpoint_url,
             config=config,
             retry=retry,
-            poller=poller,  # type: ignore[arg-type]
         )
-        _check_async_poller("poller", poller)
         self._poller = poller
         self._owns_client = boto3_client is None
 
@@ -80,11 +87,6 @@ class AsyncFaceSearchClient:
     def retry(self) -> RetryPolicy:
         """The retry policy in force: `FaceSearchClient.retry`'s rule."""
         return self._sync.retry
-
-    @property
-    def sync(self) -> FaceSearchClient:
-        """The `FaceSearchClient` this one runs in worker threads (same boto3 client)."""
-        return self._sync
 
     async def __aenter__(self) -> AsyncFaceSearchClient:
         return self
