@@ -38,6 +38,7 @@ __all__ = [
     "StartCall",
     "botocore_retries_on",
     "check_client_arguments",
+    "check_search_arguments",
     "check_wait_timeout",
     "default_retry",
     "final_status",
@@ -265,6 +266,12 @@ def check_wait_timeout(timeout: object) -> None:
         raise RequestValidationError(
             [FieldError("timeout", f"{_shown(timeout)} is not a positive number", "finite, > 0")]
         )
+
+
+def check_search_arguments(timeout: object, sort_by: object, page_size: object) -> None:
+    """`search`'s checks, all made before the job starts, so none is left running unwatched."""
+    check_wait_timeout(timeout)
+    results_params("0", sort_by=sort_by, page_size=page_size, next_token=None, min_similarity=None)
 
 
 def pick_poller(given: Poller | None, configured: Poller | None) -> Poller:

@@ -204,10 +204,7 @@ class FaceSearchClient:
         Every argument is checked before the job starts, so a bad `timeout` or
         `page_size` never leaves a job running that nobody waits for.
         """
-        _core.check_wait_timeout(timeout)
-        _core.results_params(
-            "0", sort_by=sort_by, page_size=page_size, next_token=None, min_similarity=None
-        )
+        _core.check_search_arguments(timeout, sort_by, page_size)
         job = self.start(request, idempotency_key=idempotency_key)
         self.wait(job, poller=poller, timeout=timeout)
         return self.results(job, sort_by=sort_by, page_size=page_size)

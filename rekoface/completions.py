@@ -111,6 +111,20 @@ class Completion:
                 exc_type.__name__,
             )
 
+    async def __aenter__(self) -> Completion:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """``async with`` (`rekoface.aio`): `__exit__`'s rule, its delete in a worker thread."""
+        import asyncio
+
+        await asyncio.to_thread(self.__exit__, exc_type, exc, traceback)
+
     def ack(self) -> None:
         """Delete the message: the completion is handled. Idempotent.
 

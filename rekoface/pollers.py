@@ -18,8 +18,8 @@ from __future__ import annotations
 import math
 import random as _random
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
 
 import attrs
 
@@ -132,10 +132,28 @@ class BackoffPoller:
         timeout: float | None = None,
     ) -> JobStatus:
         """Poll until the job ends; `timeout` overrides the poller's own."""
+        plan = self.plan(job_id, timeout)
+        pause = next(plan)
+        try:
+            while True:
+                if pause is not None:
+                    self.sleep(pause)
+                pause = plan.send(fetch_status(job_id))
+        except StopIteration as done:
+            return cast("JobStatus", done.value)
+
+    def plan(
+        self, job_id: str, timeout: float | None = None
+    ) -> Generator[float | None, JobStatus, JobStatus]:
+        """The wait's decisions without I/O, for any driver (sync here, asyncio in `rekoface.aio`).
+
+        Yields the pause before each poll (`None`: poll now) and is sent each polled
+        status; returns the final one, or raises `PollTimeoutError`.
+        """
         limit = self.timeout if timeout is None else _checked_timeout(timeout)
         start = self.clock()
         deadline = math.inf if limit is None else start + limit
-        status = fetch_status(job_id)
+        status = yield None
         while status.state == JobState.IN_PROGRESS:
             now = self.clock()
             remaining = deadline - now
@@ -143,8 +161,7 @@ class BackoffPoller:
                 raise PollTimeoutError(job_id, now - start)
             pause = self.delay(now - start)
             last = pause >= remaining
-            self.sleep(remaining if last else pause)
-            status = fetch_status(job_id)
+            status = yield remaining if last else pause
             if last and status.state == JobState.IN_PROGRESS:
                 raise PollTimeoutError(job_id, self.clock() - start)
         return status

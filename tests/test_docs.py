@@ -79,6 +79,7 @@ SITE_PAGES = (
     "waiting.md",
     "results.md",
     "batch.md",
+    "asyncio.md",
     "testing.md",
     "cli.md",
     "performance.md",
@@ -100,6 +101,7 @@ PAGES_WITH_EXAMPLES = {
     "waiting.md",
     "results.md",
     "batch.md",
+    "asyncio.md",
     "testing.md",
     "fleets.md",
 }
