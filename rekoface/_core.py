@@ -65,6 +65,7 @@ def check_client_arguments(
     config: object,
     retry: object,
     poller: object,
+    client_name: str = "FaceSearchClient",
 ) -> None:
     """Raise one `ConfigurationError` naming every argument of the wrong kind."""
     problems: list[str] = []
@@ -92,7 +93,7 @@ def check_client_arguments(
     if poller is not None and not callable(getattr(poller, "wait", None)):
         bad("poller", poller, "a Poller (an object with a wait method)")
     if problems:
-        raise ConfigurationError("FaceSearchClient: " + "; ".join(problems))
+        raise ConfigurationError(f"{client_name}: " + "; ".join(problems))
     if boto3_client is not None:
         given = [
             name

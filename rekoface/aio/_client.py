@@ -61,6 +61,7 @@ class AsyncFaceSearchClient:
             config=config,
             retry=retry,
             poller=poller,
+            client_name="AsyncFaceSearchClient",
         )
         _check_async_poller("poller", poller)
         # The sync client owns the boto3 client and the retry policy; it never waits.
