@@ -63,7 +63,7 @@ def _dev_requirements(*names: str) -> list[str]:
     return picked
 
 
-TEST_TOOLS = ("pytest", "hypothesis", "moto")
+TEST_TOOLS = ("pytest", "pytest-xdist", "hypothesis", "moto")
 
 
 @nox.session(python=PYTHONS)
