@@ -76,11 +76,12 @@ class Appearance:
 )
 
 #: An interval: (first, last, best similarity, count, external image id, the face of
-#: the best match, the faces merged as (first match, face id) pairs). A tuple of plain
-#: values, replaced rather than updated, so that the garbage collector stops tracking
-#: it: a grouping of 100,000 faces holds 100,000 of them.
-_Faces = tuple[tuple[int, str], ...]
-_Interval = tuple[int, int, float, int, "str | None", str, _Faces]
+#: the best match, the faces merged). A tuple of plain values, replaced rather than
+#: updated, so that the garbage collector stops tracking it: a grouping of 100,000
+#: faces holds 100,000 of them. The faces merged are the one face id while only one
+#: face was seen (nothing to allocate), then (first match, face id) pairs.
+_Faces = "str | tuple[tuple[int, str], ...]"
+_Interval = tuple[int, int, float, int, "str | None", str, "str | tuple[tuple[int, str], ...]"]
 _FIRST = itemgetter(0)
 #: A finished interval, in the order the answer is sorted by: (first, key, interval).
 _Row = tuple[int, str, _Interval]
@@ -118,12 +119,18 @@ def fold_appearances(
     # group may overlap or touch, and `_merged` joins them.
     open_: dict[str, _Interval] = {}
     closed: dict[str, list[_Interval]] = {}
-    per_face = key is by_face  # one face per group: its face list never grows
+    # The two usual groupings are read inline: this loop is hot.
+    per_face, per_person = key is by_face, key is by_person
     for match in matches:
         ts = match.timestamp
         for face_match in match.face_matches:
             face = face_match.face
-            group = face.face_id if per_face else key(face_match)
+            if per_face:
+                group = face.face_id
+            elif per_person:
+                group = face.external_image_id or face.user_id or face.face_id
+            else:
+                group = key(face_match)
             current = open_.get(group)
             if current is not None:
                 first, last, best, count, external, best_face, faces = current
@@ -131,8 +138,8 @@ def fold_appearances(
                     similarity = face_match.similarity
                     if similarity > best:
                         best, best_face = similarity, face.face_id
-                    if not per_face:
-                        faces = _with_face(faces, ts, face.face_id)
+                    if not per_face and faces != face.face_id:
+                        faces = _with_face(faces, first, ts, face.face_id)
                     open_[group] = (
                         ts if ts < first else first,
                         ts if ts > last else last,
@@ -156,7 +163,7 @@ def fold_appearances(
                 1,
                 face.external_image_id,
                 face_id,
-                ((ts, face_id),),
+                face_id,
             )
 
     rows: list[_Row] = []
@@ -172,8 +179,18 @@ def fold_appearances(
     return [_appearance(group, interval) for _, group, interval in rows]
 
 
-def _with_face(faces: _Faces, ts: int, face_id: str) -> _Faces:
-    """`faces` with `face_id` first matched at `ts` (or earlier, if already there)."""
+def _with_face(
+    faces: str | tuple[tuple[int, str], ...], first: int, ts: int, face_id: str
+) -> tuple[tuple[int, str], ...]:
+    """`faces` with `face_id` first matched at `ts` (or earlier, if already there).
+
+    While `faces` is one face id, every match so far was of that face, so `first` (the
+    interval's first match) is its first match.
+    """
+    if isinstance(faces, str):
+        if faces == face_id:
+            return ((min(first, ts), face_id),)
+        return ((first, faces), (ts, face_id))
     for index, (seen, known) in enumerate(faces):
         if known == face_id:
             if ts < seen:
@@ -195,8 +212,10 @@ def _merged(group: str, intervals: list[_Interval], max_gap: float) -> list[_Row
             count += interval[3]
             if external is None:
                 external = interval[4]
-            for ts, face_id in interval[6]:
-                faces = _with_face(faces, ts, face_id)
+            theirs = interval[6]
+            for ts, face_id in ((interval[0], theirs),) if isinstance(theirs, str) else theirs:
+                if faces != face_id:
+                    faces = _with_face(faces, first, ts, face_id)
         else:
             rows.append((first, group, (first, last, best, count, external, best_face, faces)))
             first, last, best, count, external, best_face, faces = interval
@@ -216,6 +235,6 @@ def _appearance(group: str, interval: _Interval) -> Appearance:
     _SET_KEY(appearance, group)
     _SET_FACE_IDS(
         appearance,
-        (faces[0][1],) if len(faces) == 1 else tuple(face_id for _, face_id in sorted(faces)),
+        (faces,) if isinstance(faces, str) else tuple(face_id for _, face_id in sorted(faces)),
     )
     return appearance
