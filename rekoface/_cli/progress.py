@@ -41,6 +41,30 @@ def format_elapsed(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
+def _put_live(stream: TextSink, line: str) -> None:
+    """Redraw the live line: `line`, cut to the terminal's width."""
+    room = terminal_width() - 1
+    if len(line) > room:
+        line = line[: room - 1] + "…"
+    stream.write(_CLEAR + line)
+    stream.flush()
+
+
+def _ticking(sleep: Callable[[float], None], redraw: Callable[[], None]) -> Callable[[float], None]:
+    """`sleep`, in slices of at most a second, calling `redraw` between them."""
+
+    def ticking(seconds: float) -> None:
+        left = seconds
+        while left > 0:
+            step = min(1.0, left)
+            sleep(step)
+            left -= step
+            if left > 0:
+                redraw()
+
+    return ticking
+
+
 class Progress:
     """Reports a wait on `stream`: a live line on a terminal, a line per change otherwise."""
 
@@ -94,29 +118,18 @@ class Progress:
 
     def _draw(self) -> None:
         # State first: on a narrow terminal the cut falls on the (long) JobId.
-        line = f"waiting: {self._summary()} for job {self._job_id}"
-        room = terminal_width() - 1
-        if len(line) > room:
-            line = line[: room - 1] + "…"
-        self._stream.write(_CLEAR + line)
-        self._stream.flush()
+        _put_live(self._stream, f"waiting: {self._summary()} for job {self._job_id}")
         self._drawn = True
 
     def sleeper(self, sleep: Callable[[float], None]) -> Callable[[float], None]:
         """`sleep`, in slices of at most a second that redraw the live line."""
         if not (self._enabled and self._live):
             return sleep
+        return _ticking(sleep, self._redraw)
 
-        def ticking(seconds: float) -> None:
-            left = seconds
-            while left > 0:
-                step = min(1.0, left)
-                sleep(step)
-                left -= step
-                if left > 0 and self._state is not None:
-                    self._draw()
-
-        return ticking
+    def _redraw(self) -> None:
+        if self._state is not None:  # nothing to show before the first status
+            self._draw()
 
     def end(self, status: JobStatus | None) -> None:
         """Leave the live line; with a final status, say how the wait ended."""
@@ -234,29 +247,14 @@ class BatchBar:
         return ", ".join(parts)
 
     def _draw(self) -> None:
-        line = self.line()
-        room = terminal_width() - 1
-        if len(line) > room:
-            line = line[: room - 1] + "…"
-        self._stream.write(_CLEAR + line)
-        self._stream.flush()
+        _put_live(self._stream, self.line())
         self._drawn = True
 
     def sleeper(self, sleep: Callable[[float], None]) -> Callable[[float], None]:
         """`sleep`, in slices of at most a second that redraw the live line."""
         if not self._live:
             return sleep
-
-        def ticking(seconds: float) -> None:
-            left = seconds
-            while left > 0:
-                step = min(1.0, left)
-                sleep(step)
-                left -= step
-                if left > 0:
-                    self._draw()
-
-        return ticking
+        return _ticking(sleep, self._draw)
 
     def message(self, text: str) -> None:
         """A line of its own (kept clear of the live line): an error, shown even when the
