@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     from .slots import DynamoDBSlotStore, InMemorySlotStore, SlotStore
     from .status import JobState, JobStatus, VideoMetadata
     from .tokens import derive_client_request_token
+    from .work_queue import WorkQueue
 
 __version__ = "0.1.0"
 
@@ -118,6 +119,7 @@ _LAZY: dict[str, str] = {
     "InMemorySlotStore": "slots",
     "SlotStore": "slots",
     "derive_client_request_token": "tokens",
+    "WorkQueue": "work_queue",
 }
 
 
@@ -206,6 +208,7 @@ __all__ = [
     "UnindexedFace",
     "VideoMetadata",
     "VideoTooLargeError",
+    "WorkQueue",
     "__version__",
     "derive_client_request_token",
     "parse_notification",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from ._translate import redact_url
 from ._validation import check_number, check_string, is_finite_number, raise_if_any
@@ -173,6 +173,11 @@ def default_retry(botocore_retries: bool) -> RetryPolicy:
 
 
 # -- starting -----------------------------------------------------------------------------
+
+
+#: What an input of `search_many` yields when it has nothing to start yet but is not
+#: done (`rekoface.work_queue`): the batch gets on with its jobs and asks again later.
+NOTHING_YET: Final[Any] = object()
 
 
 class StartCall(NamedTuple):

@@ -306,6 +306,8 @@ class _Batch:
                         exhausted = True
                         break
                     index, item = pulled
+                    if item is _core.NOTHING_YET:  # an input waiting for work (a WorkQueue)
+                        break
                     self.pulled += 1
                 self.start(index, item)
                 now = self.clock()
