@@ -322,9 +322,7 @@ class WorkQueue:
                 next_look = now + BUSY_LOOK_INTERVAL
                 wait = 0
             else:
-                remaining = idle_since + self.idle_timeout - now
-                if remaining <= 0:
-                    return
+                remaining = max(0.0, idle_since + self.idle_timeout - now)
                 wait = int(min(float(self.wait_time_seconds), remaining))
             message = self._receive(wait, idle_since + self.idle_timeout)
             if message is not None:
@@ -335,8 +333,12 @@ class WorkQueue:
                 continue
             if busy:
                 yield NOTHING_YET
-            elif wait == 0:
-                _sqs.pause_until(self._sleep, self._clock, idle_since + self.idle_timeout)
+                continue
+            idle_until = idle_since + self.idle_timeout
+            if self._clock() >= idle_until:
+                return  # idle for idle_timeout with nothing in hand: the worker stops
+            if wait == 0:
+                _sqs.pause_until(self._sleep, self._clock, idle_until)
 
     def _busy(self) -> bool:
         """Whether the batch fed has requests of this queue that have not ended."""
