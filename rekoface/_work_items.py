@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import attrs
 
@@ -63,13 +63,14 @@ def parse_work_item(body: object, defaults: Defaults, token: str) -> FaceSearchR
     if text.startswith("s3://"):
         return _request(S3Video.from_uri(text), {}, defaults, token, defaults.notification_channel)
     try:
-        document = json.loads(text)
+        loaded: object = json.loads(text)
     except ValueError as err:
         raise _problem(
             _BODY, f"is neither an S3 URI nor JSON ({err})", 's3://bucket/key or {"Video": ...}'
         ) from None
-    if not isinstance(document, dict):
-        raise _problem(_BODY, f"is JSON {type(document).__name__}, not an object", "JSON object")
+    if not isinstance(loaded, dict):
+        raise _problem(_BODY, f"is JSON {type(loaded).__name__}, not an object", "JSON object")
+    document = cast("dict[str, Any]", loaded)
     errors: list[FieldError] = []
     unknown = sorted(set(document) - set(_KEYS))
     if unknown:
@@ -123,14 +124,20 @@ def _video(value: object) -> S3Video:
         raise _problem("Video", "is missing", "s3://bucket/key or {S3Object: ...}")
     if isinstance(value, str):
         return S3Video.from_uri(value)
-    if not isinstance(value, dict) or not isinstance(value.get("S3Object"), dict):
+    fields = cast("dict[str, Any]", value) if isinstance(value, dict) else {}
+    if not isinstance(fields.get("S3Object"), dict):
         raise _problem("Video.S3Object", "is missing", "{Bucket, Name, Version?}")
-    s3_object = value["S3Object"]
-    return S3Video(s3_object.get("Bucket"), s3_object.get("Name"), s3_object.get("Version"))
+    s3_object = cast("dict[str, Any]", fields["S3Object"])
+    return S3Video(_get(s3_object, "Bucket"), _get(s3_object, "Name"), s3_object.get("Version"))
 
 
 def _channel(value: object) -> NotificationChannel:
     if not isinstance(value, dict):
         raise _problem("NotificationChannel", "must be an object", "{SNSTopicArn, RoleArn}")
-    fields: Any = value  # each field is checked by NotificationChannel itself
-    return NotificationChannel(fields.get("SNSTopicArn"), fields.get("RoleArn"))
+    fields = cast("dict[str, Any]", value)  # each field is checked by NotificationChannel
+    return NotificationChannel(_get(fields, "SNSTopicArn"), _get(fields, "RoleArn"))
+
+
+def _get(fields: dict[str, Any], key: str) -> Any:
+    """A field that may be missing: `None`, which the model's own check names."""
+    return fields.get(key)

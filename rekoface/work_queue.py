@@ -31,9 +31,9 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 import attrs
 
@@ -55,9 +55,10 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef, MessageTypeDef
 
-    from .batch import BatchOutcome
+    from .batch import BatchOutcome, BatchProgress
     from .client import FaceSearchClient
     from .models import FaceSearchRequest, NotificationChannel
+    from .slots import SlotStore
 
 __all__ = ["Settled", "WorkQueue"]
 
@@ -172,27 +173,65 @@ class WorkQueue:
 
     # -- the worker's loop ------------------------------------------------------------
 
-    def search_many(self, client: FaceSearchClient, **options: Any) -> Iterator[BatchOutcome]:
+    def search_many(
+        self,
+        client: FaceSearchClient,
+        *,
+        max_in_flight: int = 20,
+        start_rate: float = 5.0,
+        status_rate: float = 2.0,
+        queue_url: str | None = None,
+        sqs_client: SQSClient | None = None,
+        wait_time_seconds: int = 20,
+        timeout: float | None = None,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
+        progress: Callable[[BatchProgress], object] | None = None,
+        slots: SlotStore | None = None,
+        key: None = None,
+    ) -> Iterator[BatchOutcome]:
         """`client.search_many` over this queue's requests, in completion order.
 
-        `options` are `search_many`'s (``slots``, ``max_in_flight``, ``timeout``,
-        ``queue_url`` for completions, ``sleep``, ``clock``, ...), except ``key``: each
-        request's token comes from its message. Call `settle` with each outcome once it
-        is recorded. While its jobs run the worker keeps looking for more work, so its
-        share of the slots stays full.
+        The arguments are `search_many`'s (`queue_url` and `sqs_client` are those of
+        the jobs' completion notifications, never the work queue), except `key`: each
+        request's token comes from its message. Call `settle` with each outcome once
+        it is recorded. While its jobs run the worker keeps looking for more work, so
+        its share of the slots stays full.
         """
-        if options.get("key") is not None:
-            raise RequestValidationError(
-                [
-                    FieldError(
-                        "key",
-                        "a work queue's jobs take their tokens from their messages",
-                        "key=None",
-                    )
-                ]
+        errors: list[FieldError] = []
+        given: object = key  # typed None, so a type checker refuses one; untyped code may not
+        if given is not None:
+            errors.append(
+                FieldError(
+                    "key", "a work queue's jobs take their tokens from their messages", "None"
+                )
             )
-        options.pop("key", None)
-        batch = client.search_many(self._feed(), **options)
+        if queue_url is not None and queue_url == self.queue_url:
+            errors.append(
+                FieldError(
+                    "queue_url",
+                    "is the work queue: completions need a queue of their own",
+                    "the SNS->SQS completions queue",
+                )
+            )
+        raise_if_any(errors)
+        batch = client.search_many(
+            self._feed(),
+            max_in_flight=max_in_flight,
+            start_rate=start_rate,
+            status_rate=status_rate,
+            queue_url=queue_url,
+            sqs_client=sqs_client,
+            wait_time_seconds=wait_time_seconds,
+            timeout=timeout,
+            sleep=sleep,
+            clock=clock,
+            progress=progress,
+            slots=slots,
+        )
+        return self._outcomes(batch)
+
+    def _outcomes(self, batch: Generator[BatchOutcome, None, None]) -> Iterator[BatchOutcome]:
         try:
             for outcome in batch:
                 token = outcome.request.client_request_token

@@ -9,7 +9,7 @@ does not start with ``test_``, so pytest does not collect it; everything sits un
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from rekoface import (
         Appearance,
         BackoffPoller,
+        BatchOutcome,
         Completion,
         CompletionNotification,
         FaceMatch,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
         SqsNotificationPoller,
         ThrottlingError,
         VideoMetadata,
+        WorkQueue,
         derive_client_request_token,
         parse_notification,
     )
@@ -114,6 +116,14 @@ if TYPE_CHECKING:
         assert_type(note, CompletionNotification)
         assert_type(note.job_id, str)
         client.wait("job-id", poller=object())  # type: ignore[arg-type]
+
+    def work_queue(client: FaceSearchClient, queue_url: str) -> None:
+        queue = WorkQueue(queue_url, collection_id="employees", idle_timeout=60.0)
+        for done in queue.search_many(client, max_in_flight=5):
+            assert_type(done, BatchOutcome)
+            assert_type(queue.settle(done), Literal["deleted", "dead-lettered", "returned"])
+        queue.search_many(client, key="batch-1")  # type: ignore[arg-type]
+        WorkQueue(queue_url, visibility_timeout="300")  # type: ignore[arg-type]
 
     def construction(session: boto3.Session, boto3_client: RekognitionClient) -> None:
         assert_type(FaceSearchClient(boto3_client), FaceSearchClient)
