@@ -16,7 +16,7 @@ from .progress import Progress, ProgressPoller
 from .streams import OutputError
 
 if TYPE_CHECKING:
-    from rekoface.models import FaceSearchRequest, S3Video
+    from rekoface.models import FaceSearchRequest, NotificationChannel, S3Video
     from rekoface.pollers import Poller
     from rekoface.results import FaceSearchResults, JobStatus
 
@@ -31,25 +31,36 @@ EXIT_NOT_FINISHED: Final = 4
 # --------------------------------------------------------------------------- helpers
 
 
-def build_request(args: argparse.Namespace) -> FaceSearchRequest:
-    """The request the options describe; every invalid value is reported at once."""
-    from rekoface.models import FaceSearchRequest, NotificationChannel, S3Video
+def notification_channel(
+    args: argparse.Namespace,
+) -> tuple[NotificationChannel | None, list[FieldError]]:
+    """``--sns-topic`` and ``--role``: both or neither (exit 2); the channel, or its
+    problems for the caller to report with the request's others."""
+    from rekoface.models import NotificationChannel
 
     if (args.sns_topic is None) != (args.role is None):
         raise UsageError("--sns-topic and --role go together")
+    if args.sns_topic is None:
+        return None, []
+    try:
+        return NotificationChannel(args.sns_topic, args.role), []
+    except RequestValidationError as err:
+        return None, list(err.errors)
+
+
+def build_request(args: argparse.Namespace) -> FaceSearchRequest:
+    """The request the options describe; every invalid value is reported at once."""
+    from rekoface.models import FaceSearchRequest, S3Video
+
+    channel, channel_errors = notification_channel(args)
     errors: list[FieldError] = []
     video: S3Video | None = None
-    channel: NotificationChannel | None = None
     request: FaceSearchRequest | None = None
     try:
         video = S3Video.from_uri(args.video, args.video_version)
     except RequestValidationError as err:
         errors += err.errors
-    if args.sns_topic is not None:
-        try:
-            channel = NotificationChannel(args.sns_topic, args.role)
-        except RequestValidationError as err:
-            errors += err.errors
+    errors += channel_errors
     try:
         request = FaceSearchRequest(
             # A stand-in video lets the other fields be checked too.
@@ -253,23 +264,15 @@ def cmd_appearances(ctx: Context) -> int:
 
 def _batch_template(args: argparse.Namespace) -> FaceSearchRequest:
     """The options every video of the batch shares, checked at once (a stand-in video)."""
-    from rekoface.models import FaceSearchRequest, NotificationChannel, S3Video
+    from rekoface.models import FaceSearchRequest, S3Video
 
-    if (args.sns_topic is None) != (args.role is None):
-        raise UsageError("--sns-topic and --role go together")
+    channel, errors = notification_channel(args)
     if args.queue_url is not None and args.sns_topic is None:
         raise UsageError(
             "--queue-url needs --sns-topic and --role: the jobs publish their ends to that "
             "topic, which feeds the queue"
         )
-    errors: list[FieldError] = []
-    channel: NotificationChannel | None = None
     template: FaceSearchRequest | None = None
-    if args.sns_topic is not None:
-        try:
-            channel = NotificationChannel(args.sns_topic, args.role)
-        except RequestValidationError as err:
-            errors += err.errors
     try:
         template = FaceSearchRequest(
             S3Video("stand-in", "stand-in"), args.collection, args.threshold, channel, args.job_tag
