@@ -101,6 +101,8 @@ class WorkQueue:
     a worker runs until stopped). `wait_time_seconds` is the long poll while idle (tests
     on moto use 0, with an injected `sleep`). With `heartbeat`, a daemon thread keeps
     the messages in hand hidden; without it, call `keep_visible` often enough.
+    `on_malformed` is called with the id and error of each message that is no video
+    request, once it is dead-lettered (such a message has no outcome).
     """
 
     def __init__(
@@ -118,6 +120,7 @@ class WorkQueue:
         idle_timeout: float | None = None,
         retry_delay: int = 60,
         heartbeat: bool = True,
+        on_malformed: Callable[[str, RequestValidationError], object] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -136,6 +139,8 @@ class WorkQueue:
         _sqs.check_int(errors, "retry_delay", retry_delay, 0, _sqs.MAX_VISIBILITY_TIMEOUT)
         _sqs.check_callable(errors, "sleep", sleep)
         _sqs.check_callable(errors, "clock", clock)
+        if on_malformed is not None:
+            _sqs.check_callable(errors, "on_malformed", on_malformed)
         raise_if_any(errors)
         # The fields' own rules, checked now rather than on the first message.
         self._defaults = Defaults(
@@ -150,6 +155,7 @@ class WorkQueue:
         self.idle_timeout = math.inf if idle_timeout is None else float(idle_timeout)
         self.retry_delay = retry_delay
         self._heartbeat = heartbeat
+        self._on_malformed = on_malformed
         self._sleep = sleep
         self._clock = clock
         self._patience = _sqs.Patience(sleep, clock)
@@ -189,7 +195,7 @@ class WorkQueue:
         progress: Callable[[BatchProgress], object] | None = None,
         slots: SlotStore | None = None,
         key: None = None,
-    ) -> Iterator[BatchOutcome]:
+    ) -> Generator[BatchOutcome, None, None]:
         """`client.search_many` over this queue's requests, in completion order.
 
         The arguments are `search_many`'s (`queue_url` and `sqs_client` are those of
@@ -231,7 +237,9 @@ class WorkQueue:
         )
         return self._outcomes(batch)
 
-    def _outcomes(self, batch: Generator[BatchOutcome, None, None]) -> Iterator[BatchOutcome]:
+    def _outcomes(
+        self, batch: Generator[BatchOutcome, None, None]
+    ) -> Generator[BatchOutcome, None, None]:
         try:
             for outcome in batch:
                 token = outcome.request.client_request_token
@@ -255,19 +263,7 @@ class WorkQueue:
         Returns what was done. An outcome that is not of a message in hand (settled
         already, or not this queue's) is a `RequestValidationError`.
         """
-        token = getattr(getattr(outcome, "request", None), "client_request_token", None)
-        with self._lock:
-            held = self._held.pop(token, None) if isinstance(token, str) else None
-        if held is None:
-            raise RequestValidationError(
-                [
-                    FieldError(
-                        "outcome",
-                        "is not of a message this worker holds (settled already?)",
-                        "an outcome of this queue's search_many",
-                    )
-                ]
-            )
+        held = self._take(outcome)
         error = outcome.error
         if error is None or isinstance(error, JobError):
             self._delete(held)
@@ -283,6 +279,15 @@ class WorkQueue:
             return "returned"
         self._dead_letter(held, error)
         return "dead-lettered"
+
+    def release(self, outcome: BatchOutcome) -> None:
+        """Give the message of `outcome` back, for another try after `retry_delay` seconds.
+
+        For an outcome that could not be recorded (its sink failed): the message comes
+        back, to this worker or another, and its job is not started twice.
+        """
+        held = self._take(outcome)
+        self._set_visibility(held, self.retry_delay)
 
     def keep_visible(self) -> None:
         """Extend the visibility of each message in hand that is a third through it.
@@ -418,6 +423,8 @@ class WorkQueue:
         except RequestValidationError as err:
             logger.warning("message %s is not a video request: %s", message_id, err)
             self._dead_letter(held, err)
+            if self._on_malformed is not None:
+                self._on_malformed(message_id, err)
             return None
         with self._lock:
             already = self._held.get(token)
@@ -431,6 +438,23 @@ class WorkQueue:
         return request
 
     # -- ending messages --------------------------------------------------------------
+
+    def _take(self, outcome: BatchOutcome) -> _Held:
+        """The message of `outcome`, no longer in hand."""
+        token = getattr(getattr(outcome, "request", None), "client_request_token", None)
+        with self._lock:
+            held = self._held.pop(token, None) if isinstance(token, str) else None
+        if held is None:
+            raise RequestValidationError(
+                [
+                    FieldError(
+                        "outcome",
+                        "is not of a message this worker holds (settled already?)",
+                        "an outcome of this queue's search_many",
+                    )
+                ]
+            )
+        return held
 
     def _delete(self, held: _Held) -> None:
         client, url, handle = self._sqs, self.queue_url, held.receipt_handle

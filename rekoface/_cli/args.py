@@ -232,6 +232,50 @@ def _add_batch(parser: argparse.ArgumentParser) -> None:
         "own under DIR or s3://bucket/prefix/ (stdout then gets one line per video "
         "without its appearances)",
     )
+    parser.add_argument(
+        "--slots-table",
+        metavar="TABLE",
+        help="share the account's job slots with every worker using this DynamoDB table "
+        "(made with DynamoDBSlotStore.create_table; see docs/fleets.md)",
+    )
+    parser.add_argument(
+        "--slots",
+        type=int,
+        default=20,
+        metavar="N",
+        help="with --slots-table: the slots the whole fleet shares (default: 20, the "
+        "account's default quota)",
+    )
+    fleet = parser.add_argument_group("work queue (a worker of a fleet: see docs/fleets.md)")
+    fleet.add_argument(
+        "--from-queue",
+        metavar="URL",
+        help="take the videos from this SQS queue, one request a message (an s3:// URI "
+        "or a JSON object); each message is deleted once its line is written, and one "
+        "the service refuses for good goes to the dead-letter queue with its error. "
+        "--collection, --threshold, --sns-topic/--role and --job-tag fill what a "
+        "message leaves out",
+    )
+    fleet.add_argument(
+        "--dead-letter-queue",
+        metavar="URL",
+        help="with --from-queue: where refused and malformed requests go (default: the "
+        "queue's RedrivePolicy target)",
+    )
+    fleet.add_argument(
+        "--idle-timeout",
+        type=float,
+        metavar="S",
+        help="with --from-queue: stop once the queue gave nothing for S seconds and no "
+        "job runs (default: run until stopped)",
+    )
+    fleet.add_argument(
+        "--wait-time-seconds",
+        type=int,
+        default=20,
+        metavar="S",
+        help="with --from-queue: long poll of an idle worker, 0-20 s (default: 20)",
+    )
 
 
 def build_parser() -> Parser:

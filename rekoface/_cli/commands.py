@@ -326,6 +326,52 @@ def _batch_interrupted(ctx: Context, running: int) -> CommandError:
     return CommandError(EXIT_INTERRUPTED, f"{goes_on}. Resume with: {line}{stdin}", traceback=False)
 
 
+def _check_queue_options(args: argparse.Namespace) -> None:
+    """``--from-queue`` and the options that go with it, or against it (exit 2)."""
+    if args.from_queue is None:
+        if args.dead_letter_queue is not None or args.idle_timeout is not None:
+            raise UsageError("--dead-letter-queue and --idle-timeout go with --from-queue")
+        if not args.videos and args.from_file is None:
+            raise UsageError(
+                "name the videos: S3_URI arguments, s3://bucket/prefix/, --from-file, "
+                "or --from-queue"
+            )
+        return
+    if args.videos or args.from_file is not None:
+        raise UsageError(
+            "--from-queue takes the videos from the queue: give no S3_URI and no --from-file"
+        )
+    if args.key is not None:
+        raise UsageError(
+            "--key does not apply to --from-queue: each message's MessageId is its job's "
+            "idempotency key, so a message delivered twice starts one job"
+        )
+    if args.queue_url is not None and args.queue_url == args.from_queue:
+        raise UsageError(
+            "--queue-url is for the jobs' completion notifications: it must not be the "
+            "--from-queue work queue"
+        )
+
+
+def _slot_store(ctx: Context) -> Any:
+    """The fleet's shared slots of ``--slots-table``, or `None`."""
+    args = ctx.args
+    if args.slots_table is None:
+        return None
+    import boto3
+
+    from rekoface.slots import DynamoDBSlotStore
+
+    from .context import session_for
+
+    session = session_for(ctx.options) or boto3.Session()
+    region = ctx.client().boto3_client.meta.region_name
+    make: Any = session.client  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+    return DynamoDBSlotStore(
+        args.slots_table, capacity=args.slots, dynamodb_client=make("dynamodb", region_name=region)
+    )
+
+
 def cmd_batch(ctx: Context) -> int:
     import sys
 
@@ -337,8 +383,7 @@ def cmd_batch(ctx: Context) -> int:
         raise UsageError(
             f"batch writes JSON Lines, one line per video: --format {ctx.fmt} is not available"
         )
-    if not args.videos and args.from_file is None:
-        raise UsageError("name the videos: S3_URI arguments, s3://bucket/prefix/, or --from-file")
+    _check_queue_options(args)
     template = _batch_template(args)
     videos = Sources.check_arguments(args.videos)
     client = ctx.client()
@@ -350,6 +395,8 @@ def cmd_batch(ctx: Context) -> int:
         return s3_clients[0]
 
     output = output_for(args.output, s3_client)
+    if args.from_queue is not None:
+        return _batch_from_queue(ctx, template, output)
     uri_list: tuple[str, IO[Any]] | None = None
     if args.from_file == "-":
         uri_list = ("stdin", getattr(sys.stdin, "buffer", sys.stdin))
@@ -374,6 +421,7 @@ def cmd_batch(ctx: Context) -> int:
         sleep=bar.sleeper(ctx.sleep),
         clock=ctx.clock,
         progress=bar.update,
+        slots=_slot_store(ctx),
     )
     failed = 0
     try:
@@ -396,6 +444,88 @@ def cmd_batch(ctx: Context) -> int:
             uri_list[1].close()
     bar.end()
     return 0 if failed == 0 and sources.skipped == 0 else EXIT_SOME_FAILED
+
+
+def _batch_from_queue(ctx: Context, template: FaceSearchRequest, output: Any) -> int:
+    """``rekoface batch --from-queue``: one worker of a fleet sharing a queue of videos.
+
+    Each outcome's line is written and flushed (and its ``--output`` file written)
+    before its message is settled; a line whose results could not be written gives the
+    message back for another try. A message that is no video request is reported here
+    and dead-lettered.
+    """
+    from rekoface.errors import RequestValidationError as Malformed
+    from rekoface.work_queue import WorkQueue
+
+    from .batch import json_line, line_for
+    from .progress import BatchBar
+
+    args = ctx.args
+    client = ctx.client()
+    bar = BatchBar(ctx.stderr, clock=ctx.clock, enabled=not args.quiet, total=None)
+    skipped = 0
+
+    def malformed(message_id: str, err: Malformed) -> None:
+        nonlocal skipped
+        skipped += 1
+        problems = "; ".join(str(e) for e in err.errors)
+        bar.message(f"message {message_id}: dead-lettered, not a video request: {problems}")
+
+    queue = WorkQueue(
+        args.from_queue,
+        sqs_client=ctx.sqs_client(args.from_queue),
+        dead_letter_queue_url=args.dead_letter_queue,
+        collection_id=template.collection_id,
+        face_match_threshold=template.face_match_threshold,
+        notification_channel=template.notification_channel,
+        job_tag=template.job_tag,
+        wait_time_seconds=args.wait_time_seconds,
+        idle_timeout=args.idle_timeout,
+        on_malformed=malformed,
+        sleep=ctx.sleep,
+        clock=ctx.clock,
+    )
+    sqs_client = ctx.sqs_client(args.queue_url) if args.queue_url is not None else None
+    failed = 0
+    with queue:  # on the way out, messages not settled go back to the queue at once
+        batch = queue.search_many(
+            client,
+            max_in_flight=args.max_in_flight,
+            timeout=args.timeout,
+            queue_url=args.queue_url,
+            sqs_client=sqs_client,
+            sleep=bar.sleeper(ctx.sleep),
+            clock=ctx.clock,
+            progress=bar.update,
+            slots=_slot_store(ctx),
+        )
+        try:
+            for outcome in batch:
+                record, ok = line_for(client, outcome, output)
+                failed += not ok
+                ctx.stdout.write(json_line(record))
+                ctx.stdout.flush()
+                if outcome.ok and not ok:
+                    queue.release(outcome)  # its results were not written: try again later
+                else:
+                    queue.settle(outcome)
+        except KeyboardInterrupt:
+            bar.end()
+            running = bar.last.in_flight if bar.last is not None else 0
+            raise CommandError(
+                EXIT_INTERRUPTED,
+                f"interrupted; {running} job{'' if running == 1 else 's'} go on at the "
+                "service, their messages back on the queue: whichever worker takes them "
+                "picks the jobs up",
+                traceback=False,
+            ) from None
+        except OutputError as err:
+            bar.end()
+            raise CommandError(EXIT_OUTPUT, f"error: {err}") from err
+        finally:
+            batch.close()
+    bar.end()
+    return 0 if failed == 0 and skipped == 0 else EXIT_SOME_FAILED
 
 
 def cmd_demo(ctx: Context) -> int:
