@@ -67,8 +67,8 @@ logger = logging.getLogger("rekoface")
 #: What `WorkQueue.settle` did with a message.
 Settled = Literal["deleted", "dead-lettered", "returned"]
 
-#: With jobs running, the queue is looked at (a receive that does not wait) at most this
-#: often: the batch it feeds must get on with its jobs meanwhile.
+#: With jobs running, a receive that found nothing is not repeated sooner than this (and
+#: never waits): the batch it feeds must get on with its jobs meanwhile.
 BUSY_LOOK_INTERVAL: Final = 2.0
 #: Longest error message carried to the dead-letter queue.
 _MAX_ERROR_TEXT: Final = 1000
@@ -363,7 +363,6 @@ class WorkQueue:
                 if now < next_look:
                     yield NOTHING_YET
                     continue
-                next_look = now + BUSY_LOOK_INTERVAL
                 wait = 0
             else:
                 remaining = max(0.0, idle_since + self.idle_timeout - now)
@@ -375,7 +374,8 @@ class WorkQueue:
                     idle_since = self._clock()
                     yield request
                 continue
-            if busy:
+            if busy:  # nothing now: look again once the batch has got on for a while
+                next_look = self._clock() + BUSY_LOOK_INTERVAL
                 yield NOTHING_YET
                 continue
             idle_until = idle_since + self.idle_timeout
