@@ -13,9 +13,10 @@ Each message asks for one video (its body: an S3 URI, or a JSON object in
   SQS keeps across redeliveries: a message delivered twice, to one worker or two, starts
   one job, and the second receiver gets that job back.
 - A message stays hidden while its job runs: its visibility is extended at a third of
-  `visibility_timeout` (by a heartbeat thread, and whenever the worker asks for work),
-  never past SQS's 12 hours from its receive. A worker that dies stops extending, and
-  the message comes back to another worker within `visibility_timeout`.
+  `visibility_timeout` (whenever the batch sleeps or asks for work, and by a heartbeat
+  thread while your loop body runs), never past SQS's 12 hours from its receive. A
+  worker that dies stops extending, and the message comes back to another worker
+  within `visibility_timeout`.
 - `settle` decides each message's end: a recorded outcome (the job SUCCEEDED, FAILED,
   or ran past the batch's `timeout`) is deleted; a request the service refused for good
   (an error retrying cannot cure, such as `InvalidS3ObjectError`) goes to the dead-letter
@@ -99,8 +100,10 @@ class WorkQueue:
     what a message leaves out. A worker stops (`search_many` ends) once it has nothing
     in hand and the queue gave it nothing for `idle_timeout` seconds (never, by default:
     a worker runs until stopped). `wait_time_seconds` is the long poll while idle (tests
-    on moto use 0, with an injected `sleep`). With `heartbeat`, a daemon thread keeps
-    the messages in hand hidden; without it, call `keep_visible` often enough.
+    on moto use 0, with an injected `sleep`). The messages in hand are kept hidden
+    whenever the batch sleeps or asks for work; with `heartbeat`, a daemon thread also
+    does it while your loop body runs (a slow sink); without it, a body that may outlast
+    a third of `visibility_timeout` should call `keep_visible`.
     `on_malformed` is called with the id and error of each message that is no video
     request, once it is dead-lettered (such a message has no outcome).
     """
@@ -230,12 +233,28 @@ class WorkQueue:
             sqs_client=sqs_client,
             wait_time_seconds=wait_time_seconds,
             timeout=timeout,
-            sleep=sleep,
+            sleep=self._sleeping(sleep if sleep is not None else time.sleep),
             clock=clock,
             progress=progress,
             slots=slots,
         )
         return self._outcomes(batch)
+
+    def _sleeping(self, sleep: Callable[[float], None]) -> Callable[[float], None]:
+        """The batch's sleep, in steps of a third of the visibility timeout at most, the
+        messages in hand kept hidden between them: a worker whose window is full (so it
+        asks for no work) still extends them, heartbeat thread or not."""
+        step = self.visibility_timeout / 3
+
+        def sleeping(seconds: float) -> None:
+            while seconds > step:
+                sleep(step)
+                seconds -= step
+                self.keep_visible()
+            sleep(seconds)
+            self.keep_visible()
+
+        return sleeping
 
     def _outcomes(
         self, batch: Generator[BatchOutcome, None, None]

@@ -313,12 +313,15 @@ def test_a_transient_failure_returns_the_message_for_a_later_try(rig: Rig) -> No
     assert again.settle(retried) == "deleted"
 
 
-def test_visibility_is_extended_while_the_job_runs_and_never_past_12_hours(world: World) -> None:
+@pytest.mark.parametrize("max_in_flight", [1, 20])  # 1: a full window asks for no work
+def test_visibility_is_extended_while_the_job_runs_and_never_past_12_hours(
+    world: World, max_in_flight: int
+) -> None:
     rig = Rig(world, job_seconds=13 * 3600.0)
     rig.send(uri(0))
     queue = rig.queue(visibility_timeout=600)
     received = rig.time.clock()
-    (done,) = list(rig.work(queue))
+    (done,) = list(rig.work(queue, max_in_flight=max_in_flight))
     assert done.ok
     hidden_until = received + 600
     for at, seconds in rig.visibility_calls:
@@ -466,3 +469,39 @@ def test_several_workers_drain_a_queue_each_video_one_outcome_one_job(world: Wor
     assert len({number for number, _ in outcomes}) > 1  # the work was shared
     assert world.counts() == (0, 0)
     assert len(sent) == 40
+
+
+def _worker_policy() -> dict[str, Any]:
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "fleets.md").read_text(encoding="utf-8")
+    marker = "<!-- iam-policy: work-queue-worker -->\n```json\n"
+    policy: dict[str, Any] = json.loads(text.split(marker, 1)[1].split("\n```", 1)[0])
+    return {statement["Sid"]: statement for statement in policy["Statement"]}
+
+
+def test_the_documented_worker_policy_allows_exactly_the_queue_calls_a_worker_makes(
+    rig: Rig,
+) -> None:
+    calls: dict[str, set[str]] = {}  # queue URL -> operations
+    client = rig.sqs()
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        calls.setdefault(params.get("QueueUrl", rig.world.dlq_url), set()).add(model.name)
+
+    client.meta.events.register("provide-client-params.sqs.*", record)
+    rig.fake.inject_error("StartFaceSearch", "InvalidS3ObjectException")
+    rig.send(uri(0), uri(1), "no request")
+    queue = rig.queue(sqs_client=client, visibility_timeout=30)
+    for done in rig.work(queue, max_in_flight=1):
+        queue.settle(done)
+    statements = _worker_policy()
+    assert sorted(calls[rig.world.queue_url]) == sorted(
+        a.removeprefix("sqs:") for a in statements["TakeWork"]["Action"]
+    )
+    assert sorted(calls[rig.world.dlq_url]) == sorted(
+        a.removeprefix("sqs:") for a in statements["DeadLetters"]["Action"]
+    )
+    assert set(statements["Search"]["Action"]) == {
+        f"rekognition:{c.operation}" for c in rig.fake.calls
+    }
