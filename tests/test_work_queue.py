@@ -505,3 +505,49 @@ def test_the_documented_worker_policy_allows_exactly_the_queue_calls_a_worker_ma
     assert set(statements["Search"]["Action"]) == {
         f"rekognition:{c.operation}" for c in rig.fake.calls
     }
+
+
+class _Beats:
+    """The heartbeat's timer, stepped by the test: each `wait` is one beat, until `set`."""
+
+    def __init__(self) -> None:
+        self.beat = threading.Semaphore(0)
+        self.waits = 0
+        self.waited = threading.Condition()
+        self.stopped = threading.Event()
+
+    def wait(self, timeout: float) -> bool:
+        with self.waited:
+            self.waits += 1
+            self.waited.notify_all()
+        self.beat.acquire()
+        return self.stopped.is_set()
+
+    def set(self) -> None:
+        self.stopped.set()
+        self.beat.release()
+
+    def is_set(self) -> bool:
+        return self.stopped.is_set()
+
+
+def test_the_heartbeat_thread_extends_while_the_loop_body_runs_and_stops_on_close(
+    rig: Rig,
+) -> None:
+    rig.send(uri(0))
+    queue = rig.queue(heartbeat=True, visibility_timeout=30)
+    beats = _Beats()
+    queue._stop = beats  # type: ignore[assignment]  # a timer the test steps
+    for done in rig.work(queue):
+        before = len(rig.visibility_calls)
+        rig.time.sleep(25)  # a slow sink: nothing but the heartbeat runs meanwhile
+        with beats.waited:
+            assert beats.waited.wait_for(lambda: beats.waits == 1, timeout=10)
+            beats.beat.release()  # one beat
+            assert beats.waited.wait_for(lambda: beats.waits == 2, timeout=10)
+        assert len(rig.visibility_calls) == before + 1
+        queue.settle(done)
+    queue.close()
+    assert queue._beat is not None
+    queue._beat.join(timeout=10)
+    assert not queue._beat.is_alive()
