@@ -1,4 +1,5 @@
-"""One video request as text: a work-queue message's body (private).
+"""One video request as text: a work-queue message's body, or a line of a batch's URI list
+(private; the one parser of both).
 
 Two forms, so a producer can send the least it knows:
 
@@ -55,8 +56,9 @@ def _problem(path: str, problem: str, rule: str) -> RequestValidationError:
     return RequestValidationError([FieldError(path, problem, rule)])
 
 
-def parse_work_item(body: object, defaults: Defaults, token: str) -> FaceSearchRequest:
-    """The request `body` asks for, carrying `token`; `RequestValidationError` otherwise."""
+def parse_work_item(body: object, defaults: Defaults, token: str | None) -> FaceSearchRequest:
+    """The request `body` asks for, carrying `token` (`None`: the caller's choice of
+    token, e.g. a batch's key); `RequestValidationError` otherwise."""
     if not isinstance(body, str):
         raise _problem(_BODY, f"must be text, not {type(body).__name__}", "str")
     text = body.strip()
@@ -101,7 +103,7 @@ def _request(
     video: S3Video,
     document: dict[str, Any],
     defaults: Defaults,
-    token: str,
+    token: str | None,
     channel: NotificationChannel | None,
 ) -> FaceSearchRequest:
     collection = document.get("CollectionId", defaults.collection_id)

@@ -110,6 +110,41 @@ def test_a_uri_list_line_that_cannot_be_read_is_reported_by_number_and_skipped(
     assert all(line["Error"] is None for line in out)
 
 
+def test_a_line_of_the_uri_list_may_be_a_request_of_its_own(cli: CLI, tmp_path: Path) -> None:
+    """The JSON a work-queue message carries (one parser for both); options fill the rest."""
+    cli.fake.add_collection("visitors", ["zoe"])
+    listing = tmp_path / "videos.txt"
+    listing.write_text(
+        "s3://videos/v1.mp4\n"
+        + json.dumps({"Video": "s3://videos/v2.mp4", "FaceMatchThreshold": 99})
+        + "\n"
+        + json.dumps(
+            {
+                "Video": {"S3Object": {"Bucket": "videos", "Name": "v3.mp4"}},
+                "CollectionId": "visitors",
+            }
+        )
+        + "\n"
+        + json.dumps({"Video": "s3://videos/v4.mp4", "Colection": "x"})
+        + "\n",
+        encoding="utf-8",
+    )
+    run = cli("batch", "--from-file", str(listing), "--collection", "people", "--threshold", "90")
+    assert run.code == 1
+    assert run.err.splitlines() == [
+        f"{listing}:4: skipped: unknown field Colection (rule: Video, CollectionId, "
+        "FaceMatchThreshold, NotificationChannel, JobTag)"
+    ]
+    assert sorted(line["Video"] for line in lines(run)) == uris(1, 2, 3)
+    started = {
+        job.request["Video"]["S3Object"]["Name"]: job.request for job in cli.fake.jobs.values()
+    }
+    assert started["v1.mp4"]["FaceMatchThreshold"] == 90.0
+    assert started["v2.mp4"]["FaceMatchThreshold"] == 99.0
+    assert started["v3.mp4"]["CollectionId"] == "visitors"
+    assert started["v2.mp4"]["CollectionId"] == "people"
+
+
 def test_the_uri_list_comes_from_stdin_with_a_dash(
     cli: CLI, monkeypatch: pytest.MonkeyPatch
 ) -> None:

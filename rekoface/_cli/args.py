@@ -182,8 +182,9 @@ def _add_batch(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--from-file",
         metavar="FILE",
-        help="read s3:// URIs from FILE, one a line ('-': stdin; blank lines and # lines "
-        "are skipped)",
+        help="read s3:// URIs from FILE, one a line, or JSON requests such as "
+        '{"Video": "s3://...", "FaceMatchThreshold": 95} (\'-\': stdin; blank lines and '
+        "# lines are skipped)",
     )
     parser.add_argument(
         "--collection", required=True, metavar="ID", help="face collection to match against"

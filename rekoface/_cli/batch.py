@@ -155,6 +155,9 @@ class Sources:
             if not uri or uri.startswith("#"):
                 continue
             try:
+                if uri.startswith("{"):  # a request of its own, as a work-queue message
+                    yield self._from_json(uri)
+                    continue
                 location = parse_location(uri)
                 if location is not None:
                     S3Video(location.bucket, "stand-in")
@@ -163,6 +166,16 @@ class Sources:
                     yield self._request(S3Video.from_uri(uri))
             except RequestValidationError as err:
                 self._skip(f"{name}:{number}: skipped: {_problems(err)}")
+
+    def _from_json(self, line: str) -> FaceSearchRequest:
+        """A JSON line in ``StartFaceSearch``'s shape; the batch's options fill the rest."""
+        from rekoface._work_items import Defaults, parse_work_item
+
+        t = self.template
+        defaults = Defaults(
+            t.collection_id, t.face_match_threshold, t.notification_channel, t.job_tag
+        )
+        return parse_work_item(line, defaults, None)
 
     def _listed(self, location: S3Location) -> Iterator[FaceSearchRequest]:
         """Every video object under the prefix, page by page (S3's own paginator)."""
