@@ -153,10 +153,15 @@ def test_the_completions_queue_must_not_be_the_work_queue(cli: CLI, world: World
     assert "must not be the --from-queue work queue" in one_line_error(run)
 
 
-def test_queue_options_without_from_queue_exit_2(cli: CLI) -> None:
-    run = cli("batch", "s3://videos/a.mp4", "--collection", "people", "--idle-timeout", "5")
+@pytest.mark.parametrize(
+    "option",
+    [["--idle-timeout", "5"], ["--wait-time-seconds", "20"], ["--dead-letter-queue", "https://q"]],
+)
+def test_queue_options_without_from_queue_exit_2(cli: CLI, option: list[str]) -> None:
+    run = cli("batch", "s3://videos/a.mp4", "--collection", "people", *option)
     assert run.code == 2
     assert "go with --from-queue" in one_line_error(run)
+    assert cli.fake.calls == []
 
 
 def test_workers_share_the_slots_of_a_slots_table(cli: CLI, world: World) -> None:

@@ -273,7 +273,6 @@ def _add_batch(parser: argparse.ArgumentParser) -> None:
     fleet.add_argument(
         "--wait-time-seconds",
         type=int,
-        default=20,
         metavar="S",
         help="with --from-queue: long poll of an idle worker, 0-20 s (default: 20)",
     )

@@ -329,8 +329,11 @@ def _batch_interrupted(ctx: Context, running: int) -> CommandError:
 def _check_queue_options(args: argparse.Namespace) -> None:
     """``--from-queue`` and the options that go with it, or against it (exit 2)."""
     if args.from_queue is None:
-        if args.dead_letter_queue is not None or args.idle_timeout is not None:
-            raise UsageError("--dead-letter-queue and --idle-timeout go with --from-queue")
+        given = (args.dead_letter_queue, args.idle_timeout, args.wait_time_seconds)
+        if any(value is not None for value in given):
+            raise UsageError(
+                "--dead-letter-queue, --idle-timeout and --wait-time-seconds go with --from-queue"
+            )
         if not args.videos and args.from_file is None:
             raise UsageError(
                 "name the videos: S3_URI arguments, s3://bucket/prefix/, --from-file, "
@@ -479,7 +482,7 @@ def _batch_from_queue(ctx: Context, template: FaceSearchRequest, output: Any) ->
         face_match_threshold=template.face_match_threshold,
         notification_channel=template.notification_channel,
         job_tag=template.job_tag,
-        wait_time_seconds=args.wait_time_seconds,
+        wait_time_seconds=20 if args.wait_time_seconds is None else args.wait_time_seconds,
         idle_timeout=args.idle_timeout,
         on_malformed=malformed,
         sleep=ctx.sleep,
