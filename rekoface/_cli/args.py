@@ -47,8 +47,9 @@ exit codes:
 BATCH_EXIT_CODES_HELP = """\
 exit codes:
   0    every video succeeded
-  1    some videos failed, a line of the URI list could not be read, a prefix could
-       not be listed or an output not written (each is reported; the rest went on)
+  1    some videos failed, a line of the URI list (or a --from-queue message) could
+       not be read, a prefix could not be listed or an output not written (each is
+       reported; the rest went on)
   2    usage, validation or configuration error
   130  interrupted (Ctrl-C); with --key, the command that resumes is shown
 """
