@@ -179,3 +179,19 @@ def test_workers_share_the_slots_of_a_slots_table(cli: CLI, world: World) -> Non
     outcomes = [c.outcome for c in cli.fake.calls if c.operation == "StartFaceSearch"]
     assert outcomes == ["ok"] * 4  # never a start past the slots (LimitExceededException)
     assert DynamoDBSlotStore("slots", capacity=2, dynamodb_client=dynamodb).held() == 0
+
+
+def test_a_video_whose_results_cannot_be_written_is_given_back_not_deleted(
+    cli: CLI, world: World, tmp_path: Path
+) -> None:
+    target = tmp_path / "out"
+    (target / "videos").mkdir(parents=True)
+    (target / "videos" / "cams").write_text("a file where a directory should be")
+    send(world, "s3://videos/cams/v1.mp4")
+    run = worker(cli, world, "--output", str(target))
+    assert run.code == 1
+    (line,) = lines(run)
+    assert line["JobStatus"] == "SUCCEEDED"
+    assert line["Error"]["Type"] in ("FileExistsError", "NotADirectoryError")
+    assert world.counts() == (0, 1)  # hidden for the retry delay (60 s), then back
+    assert dead_letters(world) == []
