@@ -6,9 +6,9 @@ import logging
 from typing import Final
 
 from ._validation import is_finite_number, raise_if_any, shown
-from .errors import FieldError
+from .errors import FieldError, RequestValidationError
 
-__all__ = ["DEFAULT_JOB_QUOTA", "check_batch_arguments"]
+__all__ = ["DEFAULT_JOB_QUOTA", "check_batch_arguments", "not_a_request"]
 
 logger = logging.getLogger("rekoface")
 
@@ -55,3 +55,13 @@ def check_batch_arguments(
             FieldError("slots", f"{shown(slots)} is not a SlotStore", "acquire/renew/release/held")
         )
     raise_if_any(errors)
+
+
+def not_a_request(index: int, item: object) -> RequestValidationError:
+    """The error of an input item that is not a `FaceSearchRequest` (its own outcome)."""
+    field = FieldError(
+        f"requests[{index}]",
+        f"must be a FaceSearchRequest, not {type(item).__name__}",
+        "FaceSearchRequest",
+    )
+    return RequestValidationError([field])

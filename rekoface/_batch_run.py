@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING
 import attrs
 
 from . import _core, _schedule
+from ._batch_args import not_a_request
 from ._batch_notifications import FALLBACK_INTERVAL
+from ._batch_pacing import StoreFailedError, paced
 from .batch import BatchOutcome, BatchProgress
 from .errors import (
-    FieldError,
     JobFailedError,
     LimitExceededError,
     PollTimeoutError,
@@ -83,8 +84,20 @@ class Batch:
         self.clock = clock
         self.window = _schedule.Window(max_in_flight)
         self.plan = _schedule.CheckPlan(None if queue is None else FALLBACK_INTERVAL)
-        self.pace_start = self._paced(_schedule.Pacer(start_rate), "starts")
-        self.pace_status = self._paced(_schedule.Pacer(status_rate), "status_calls")
+        reserve = None if leases is None else leases.start_reserver()
+        self.pace_start = paced(
+            _schedule.Pacer(start_rate),
+            sleep=sleep,
+            clock=clock,
+            counted=self._counter("starts"),
+            reserve=reserve,
+        )
+        self.pace_status = paced(
+            _schedule.Pacer(status_rate),
+            sleep=sleep,
+            clock=clock,
+            counted=self._counter("status_calls"),
+        )
         self.running: dict[str, _Running] = {}
         retry = client.retry
         if retry.retry_limit_exceeded:
@@ -95,18 +108,14 @@ class Batch:
         self.again: deque[tuple[int, object]] = deque()
         self.ready: deque[BatchOutcome] = deque()
 
-    def _paced(self, pacer: _schedule.Pacer, counter: str) -> Callable[[], None]:
-        """Wait for the pacer before an attempt, and count the attempt."""
+    def _counter(self, name: str) -> Callable[[], None]:
+        """Count one more attempt in `name`, and tell the progress callback."""
 
-        def wait() -> None:
-            pause = pacer.wait_for(self.clock())
-            if pause > 0:
-                self.sleep(pause)
-            pacer.record(self.clock())
-            setattr(self, counter, getattr(self, counter) + 1)
+        def count() -> None:
+            setattr(self, name, getattr(self, name) + 1)
             self.changed()
 
-        return wait
+        return count
 
     def snapshot(self) -> BatchProgress:
         window = self.window
@@ -205,16 +214,8 @@ class Batch:
 
     def start(self, index: int, item: object) -> None:
         if not isinstance(item, FaceSearchRequest):
-            error = RequestValidationError(
-                [
-                    FieldError(
-                        f"requests[{index}]",
-                        f"must be a FaceSearchRequest, not {type(item).__name__}",
-                        "FaceSearchRequest",
-                    )
-                ]
-            )
             logger.warning("item %d is not a FaceSearchRequest: skipped", index)
+            error = not_a_request(index, item)
             self.outcome(BatchOutcome(index, item, error=error))  # type: ignore[arg-type]
             self.changed()
             return
@@ -236,6 +237,8 @@ class Batch:
                 retry=self.retry,
                 before_attempt=self.pace_start,
             )
+        except StoreFailedError as failed:  # the fleet's store, not this video: stop the batch
+            raise failed.error from failed.__cause__
         except LimitExceededError:
             logger.warning(
                 "the account's job slots are full (%d of them the batch's); "
