@@ -19,7 +19,8 @@ from . import _core, _schedule
 from ._batch_args import not_a_request
 from ._batch_notifications import FALLBACK_INTERVAL
 from ._batch_pacing import StoreFailedError, paced
-from .batch import BatchOutcome, BatchProgress
+from ._batch_progress import Tally
+from .batch import BatchOutcome
 from .errors import (
     JobFailedError,
     LimitExceededError,
@@ -34,6 +35,7 @@ from .models import FaceSearchJob, FaceSearchRequest
 if TYPE_CHECKING:
     from ._batch_notifications import Notifications
     from ._batch_slots import Leases
+    from .batch import BatchProgress
     from .client import FaceSearchClient
     from .status import JobStatus
 
@@ -71,12 +73,7 @@ class Batch:
     ) -> None:
         self.client = client
         self.leases = leases
-        self.progress = progress
-        self.pulled = 0
-        self.succeeded = 0
-        self.failed = 0
-        self.starts = 0
-        self.status_calls = 0
+        self.tally = Tally(progress)
         self.queue = queue
         self.key = key
         self.timeout = timeout
@@ -109,40 +106,25 @@ class Batch:
         self.ready: deque[BatchOutcome] = deque()
 
     def _counter(self, name: str) -> Callable[[], None]:
-        """Count one more attempt in `name`, and tell the progress callback."""
+        """Count one more attempt in the tally's `name`, and tell the progress callback."""
+        tally = self.tally
 
         def count() -> None:
-            setattr(self, name, getattr(self, name) + 1)
+            setattr(tally, name, getattr(tally, name) + 1)
             self.changed()
 
         return count
 
-    def snapshot(self) -> BatchProgress:
-        window = self.window
-        return BatchProgress(
-            pulled=self.pulled,
-            waiting=len(self.again),
-            in_flight=len(self.running),
-            succeeded=self.succeeded,
-            failed=self.failed,
-            window=window.size,
-            limit=window.limit,
-            held_by_others=window.limit - window.size,
-            starts=self.starts,
-            status_calls=self.status_calls,
-        )
-
     def changed(self) -> None:
         """Tell the progress callback (if any) where the batch stands now."""
-        if self.progress is not None:
-            self.progress(self.snapshot())
+        self.tally.told(waiting=len(self.again), in_flight=len(self.running), window=self.window)
 
     def outcome(self, outcome: BatchOutcome) -> None:
         """An item ended: count it, and queue its outcome to be yielded."""
         if outcome.ok:
-            self.succeeded += 1
+            self.tally.succeeded += 1
         else:
-            self.failed += 1
+            self.tally.failed += 1
         self.ready.append(outcome)
 
     # -- the loop ------------------------------------------------------------------
@@ -170,7 +152,7 @@ class Batch:
                         exhausted = True
                         break
                     index, item = pulled
-                    self.pulled += 1
+                    self.tally.pulled += 1
                 self.start(index, item)
                 now = self.clock()
             if self.ready:

@@ -491,8 +491,8 @@ def test_a_store_that_shares_no_rate_leaves_each_batch_its_own() -> None:
     assert most_in_any_second(world.calls("StartFaceSearch")) == 5
 
 
-class _BrokenRate:
-    """A slot store whose shared start rate fails (say, DynamoDB refuses the call)."""
+class _OwnStore:
+    """A user's own `SlotStore`: the four calls of the protocol and nothing more."""
 
     def __init__(self, store: Any) -> None:
         self.store = store
@@ -510,12 +510,27 @@ class _BrokenRate:
     def held(self) -> int:
         return self.store.held()  # type: ignore[no-any-return]
 
+
+class _BrokenRate(_OwnStore):
+    """A slot store whose shared start rate fails (say, DynamoDB refuses the call)."""
+
     def reserve_start(self, holder: str) -> float:
         from rekoface import AccessDeniedError
 
         raise AccessDeniedError(
             {"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "UpdateItem"
         )
+
+
+def test_a_slot_store_without_a_shared_rate_still_works_and_paces_each_batch() -> None:
+    from rekoface import InMemorySlotStore
+
+    world = World(job_duration=300.0)
+    store = _OwnStore(InMemorySlotStore(capacity=4, clock=world.clock))
+    outcomes = list(world.run((request(i) for i in range(10)), slots=store, start_rate=2.0))
+    assert all(o.ok for o in outcomes)
+    assert most_running(world, lambda _: 300.0) == 4
+    assert most_in_any_second(world.calls("StartFaceSearch")) == 2
 
 
 def test_a_failing_shared_rate_stops_the_batch_instead_of_failing_videos() -> None:
