@@ -940,3 +940,18 @@ def test_threads_on_dynamodb_never_reserve_two_moments_within_a_gap(aws: None) -
     assert len(ordered) == 120
     assert min(b - a for a, b in itertools.pairwise(ordered)) >= 0.2
     assert most_in_any_second(ordered) == 5
+
+
+def test_a_reservation_that_loses_every_race_gives_up_with_a_typed_error(time: FakeTime) -> None:
+    from rekoface import RekoFaceError
+
+    store, stub = stubbed_store(time)
+    with stub:
+        # 20 rounds, each lost race another worker's win: a claim, then a queue and a
+        # claim in each round after the first.
+        for _ in range(1 + 19 * 2):
+            stub.add_client_error("update_item", "ConditionalCheckFailedException", "lost", 400)
+        with pytest.raises(RekoFaceError, match="no start moment reserved after 20 tries"):
+            store.reserve_start("a")
+        stub.assert_no_pending_responses()
+    assert time.sleeps == []  # a lost race is not an error: nothing was retried
