@@ -77,6 +77,12 @@ def _batch(sizes: Sizes) -> FigureResult:
     return batch.run(sizes)
 
 
+def _fleet(sizes: Sizes) -> FigureResult:
+    from . import fleet
+
+    return fleet.run(sizes)
+
+
 #: Every figure, in the table's order.
 FIGURES: dict[str, Callable[[Sizes], FigureResult]] = {
     "start": _start,
@@ -89,6 +95,7 @@ FIGURES: dict[str, Callable[[Sizes], FigureResult]] = {
     "sqs": _sqs,
     "appearances": _appearances,
     "batch": _batch,
+    "fleet": _fleet,
 }
 
 

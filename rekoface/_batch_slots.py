@@ -8,7 +8,9 @@ runs (the caller stayed away longer than a lease) is taken again if a slot is fr
 if none is, the job goes on unleased: capacity, not an error.
 
 The store's clock is the store's own; the batch's injected clock only says when to
-renew. This module has no I/O of its own beyond the store's calls.
+renew. A store that also shares the start rate (`StartRateStore`) is asked for a start
+moment before every start attempt (`start_reserver`). This module has no I/O of its own
+beyond the store's calls.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import math
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
@@ -47,6 +50,16 @@ class Leases:
         self.lease = float(lease) if isinstance(lease, int | float) else DEFAULT_LEASE
         self.retry_at = -math.inf
         self._held: dict[str, tuple[str, float]] = {}
+
+    def start_reserver(self) -> Callable[[], float] | None:
+        """The store's shared start rate for this batch (`None` if the store has none)."""
+        from .slots import StartRateStore
+
+        store = self.store
+        if not isinstance(store, StartRateStore):
+            return None
+        holder = self.holder
+        return lambda: store.reserve_start(holder)
 
     def can_try(self, now: float) -> bool:
         """Whether a start may ask the store for a slot now."""

@@ -27,16 +27,21 @@ from botocore.exceptions import ClientError, WaiterError
 from ._core import botocore_retries_on, no_retries_config
 from ._leases import (
     DEFAULT_LEASE_SECONDS,
+    DEFAULT_START_RATE,
     check_call,
     check_callable,
     check_capacity,
+    check_holder,
     check_lease_seconds,
+    check_start_rate,
+    rate_text,
 )
 from ._translate import translated
 from ._validation import check_type, raise_if_any, shown
 from .errors import ConfigurationError, FieldError, RekoFaceError, error_class_for_code
 
 if TYPE_CHECKING:
+    from ._dynamodb_rate import SharedStartRate
     from .retry import RetryPolicy
 
 __all__ = ["DynamoDBSlotStore"]
@@ -88,7 +93,7 @@ def _build_client() -> Any:
         )
 
 
-def _number(value: float) -> str:
+def dynamodb_number(value: float) -> str:
     """`value` as a DynamoDB number: plain notation, never ``1e-07``."""
     return format(Decimal(repr(float(value))), "f")
 
@@ -126,6 +131,15 @@ class DynamoDBSlotStore:
     machines kept in sync by NTP; a worker whose clock runs ahead takes slots early).
     `holder` names should be unique per worker process.
 
+    The fleet also shares `start_rate` ``StartFaceSearch`` calls a second through one
+    more item (``slot = "start-rate"``, never a slot): `reserve_start` hands out start
+    moments ``1 / start_rate`` apart on the store's clock. With every worker's clock
+    within `s` seconds of the others and each start sent within `d` seconds of its
+    moment, no one-second window at the service holds more than
+    ``ceil(start_rate * (1 + s + d))`` starts: ``ceil(start_rate)`` when clocks agree
+    and sends are prompt, so leave a margin for real clocks (``4.5`` absorbs 0.1 s).
+    ``None`` shares no rate (each batch paces only itself).
+
     Calls are retried by `retry` (default: rekoface's `RetryPolicy`, or none when the
     given client retries on its own); errors are rekoface's typed errors. A
     ``ConditionalCheckFailedException`` is the normal answer "slot taken", not an error.
@@ -140,6 +154,7 @@ class DynamoDBSlotStore:
         dynamodb_client: Any = None,
         clock: Callable[[], float] = time.time,
         retry: RetryPolicy | None = None,
+        start_rate: float | None = DEFAULT_START_RATE,
     ) -> None:
         from .retry import RetryPolicy
 
@@ -148,6 +163,7 @@ class DynamoDBSlotStore:
         check_capacity(errors, capacity)
         check_lease_seconds(errors, lease_seconds)
         check_callable(errors, "clock", clock)
+        check_start_rate(errors, start_rate)
         given_retry: object = retry  # checked at run time: callers may not be type-checked
         if given_retry is not None:
             check_type(errors, "retry", given_retry, RetryPolicy)
@@ -164,6 +180,8 @@ class DynamoDBSlotStore:
             own = botocore_retries_on(dynamodb_client)
             default_retry = RetryPolicy.never() if own else RetryPolicy()
         self._retry: RetryPolicy = retry if retry is not None else default_retry
+        self._start_rate = None if start_rate is None else float(start_rate)
+        self._rate: SharedStartRate | None = None  # made at the first reservation
 
     @property
     def table_name(self) -> str:
@@ -178,10 +196,15 @@ class DynamoDBSlotStore:
         """The lease a batch asks of this store (and renews at a third of)."""
         return self._lease_seconds
 
+    @property
+    def start_rate(self) -> float | None:
+        """``StartFaceSearch`` calls a second the fleet shares (``None``: not shared)."""
+        return self._start_rate
+
     def __repr__(self) -> str:
         return (
             f"DynamoDBSlotStore({self._table_name!r}, capacity={self._capacity}, "
-            f"lease_seconds={self._lease_seconds:g})"
+            f"lease_seconds={self._lease_seconds:g}, start_rate={rate_text(self._start_rate)})"
         )
 
     # -- the protocol ---------------------------------------------------------------------
@@ -209,7 +232,7 @@ class DynamoDBSlotStore:
                     "Item": {
                         SLOT: {"S": slot_id},
                         HOLDER: {"S": holder},
-                        EXPIRES: {"N": _number(now + lease_seconds)},
+                        EXPIRES: {"N": dynamodb_number(now + lease_seconds)},
                         LEASE: {"S": token},
                     },
                     # Free, or an expiry that is no number (not a lease), or run out,
@@ -220,7 +243,7 @@ class DynamoDBSlotStore:
                     ),
                     "ExpressionAttributeNames": _names("#slot", "#expires", "#lease"),
                     "ExpressionAttributeValues": {
-                        ":now": {"N": _number(now)},
+                        ":now": {"N": dynamodb_number(now)},
                         ":number": {"S": "N"},
                         ":lease": {"S": token},
                     },
@@ -244,8 +267,8 @@ class DynamoDBSlotStore:
                 "ExpressionAttributeNames": _names("#holder", "#expires"),
                 "ExpressionAttributeValues": {
                     ":holder": {"S": holder},
-                    ":now": {"N": _number(now)},
-                    ":expires": {"N": _number(now + lease_seconds)},
+                    ":now": {"N": dynamodb_number(now)},
+                    ":expires": {"N": dynamodb_number(now + lease_seconds)},
                 },
             },
         )
@@ -267,6 +290,31 @@ class DynamoDBSlotStore:
     def held(self) -> int:
         now = self._clock()
         return sum(1 for item in self._read_slots().values() if _is_live(item, now))
+
+    # -- the shared start rate ------------------------------------------------------------
+
+    def reserve_start(self, holder: str) -> float:
+        """Reserve the fleet's next free start moment; the seconds to wait until it.
+
+        Usually one conditional ``UpdateItem`` of the rate item; a lost race is tried
+        again. A lost answer that is retried reserves a second moment: a gap wasted,
+        never a burst.
+        """
+        check_holder(holder)
+        if self._start_rate is None:
+            return 0.0
+        if self._rate is None:
+            from ._dynamodb_rate import SharedStartRate
+
+            self._rate = SharedStartRate(
+                client=self._client,
+                table_name=self._table_name,
+                rate=self._start_rate,
+                capacity=self._capacity,
+                clock=self._clock,
+                call=self._call,
+            )
+        return self._rate.reserve(holder)
 
     # -- the table --------------------------------------------------------------------------
 

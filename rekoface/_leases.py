@@ -12,6 +12,20 @@ DEFAULT_LEASE_SECONDS: Final = 900.0
 #: Longest lease either store grants: a billion seconds (about 31 years). Longer is a
 #: mistake, and DynamoDB could not hold the expiry time as a number.
 MAX_LEASE_SECONDS: Final = 1e9
+#: The account's default ``StartFaceSearch`` rate, the stores' default shared start rate.
+DEFAULT_START_RATE: Final = 5.0
+#: Bounds of a shared start rate: one start in about 11.6 days up to a thousand a second
+#: (its gap, ``1 / rate``, must stay a number DynamoDB can add to a time).
+MIN_START_RATE: Final = 1e-6
+MAX_START_RATE: Final = 1000.0
+#: Added to each gap between start moments, so rounding of float times never puts two
+#: starts closer than ``1 / start_rate`` (a microsecond: nothing a fleet could measure).
+START_GAP_MARGIN: Final = 1e-6
+
+
+def start_gap(rate: float) -> float:
+    """Seconds between two start moments at `rate` starts a second."""
+    return 1.0 / rate + START_GAP_MARGIN
 
 
 def check_capacity(errors: list[FieldError], value: object) -> None:
@@ -29,6 +43,33 @@ def check_lease_seconds(errors: list[FieldError], value: object) -> None:
                 f"finite, > 0, <= {MAX_LEASE_SECONDS:g}",
             )
         )
+
+
+def check_start_rate(errors: list[FieldError], value: object) -> None:
+    """`value` must be ``None`` (starts not shared) or a finite rate within the bounds."""
+    if value is None:
+        return
+    number = value if is_finite_number(value) and isinstance(value, int | float) else None
+    if number is None or not MIN_START_RATE <= number <= MAX_START_RATE:
+        errors.append(
+            FieldError(
+                "start_rate",
+                f"{shown(value)} is not a start rate",
+                f"None, or finite, {MIN_START_RATE:g} <= rate <= {MAX_START_RATE:g}",
+            )
+        )
+
+
+def rate_text(rate: float | None) -> str:
+    """A start rate as a store's repr shows it."""
+    return "None" if rate is None else f"{rate:g}"
+
+
+def check_holder(holder: object) -> None:
+    """One `RequestValidationError` if `holder` is not a non-empty text."""
+    errors: list[FieldError] = []
+    check_text(errors, "holder", holder)
+    raise_if_any(errors)
 
 
 def check_text(errors: list[FieldError], path: str, value: object) -> None:

@@ -5,50 +5,42 @@ calls a second; teams hit ``LimitExceededException`` and write their own admissi
 loops. `iter_search_many` (``FaceSearchClient.search_many``) pulls requests lazily,
 starts them as slots free up (paced, retries included), spends one shared status
 budget on the jobs most likely to have ended, and yields one `BatchOutcome` per input
-in the order it learns that the jobs ended. The decisions live in `rekoface._schedule`
-(no I/O); this module only sequences calls.
+in the order it learns that the jobs ended.
+
+This module holds what users see (the outcome and progress records, and the entry
+point); the decisions live in `rekoface._schedule` (no I/O), the loop that sequences
+calls in `rekoface._batch_run`, the shared slots in `rekoface._batch_slots`, the
+notifications in `rekoface._batch_notifications` and the argument checks in
+`rekoface._batch_args`.
 """
 
 from __future__ import annotations
 
-import logging
-import math
-from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator
-from typing import TYPE_CHECKING, Final
+from collections.abc import Callable, Generator, Iterable
+from typing import TYPE_CHECKING
 
 import attrs
 
-from . import _core, _schedule
-from ._batch_slots import Leases
-from ._validation import is_finite_number, raise_if_any, shown
-from .errors import (
-    FieldError,
-    JobFailedError,
-    LimitExceededError,
-    PollTimeoutError,
-    RekoFaceError,
-    RequestValidationError,
-    ServiceError,
-    TransportError,
-)
-from .models import FaceSearchJob, FaceSearchRequest
+from ._batch_args import DEFAULT_JOB_QUOTA, check_batch_arguments
+from ._batch_notifications import FALLBACK_INTERVAL
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
     from .client import FaceSearchClient
+    from .errors import RekoFaceError
+    from .models import FaceSearchJob, FaceSearchRequest
     from .slots import SlotStore
     from .status import JobStatus
 
-__all__ = ["BatchOutcome", "BatchProgress", "iter_search_many"]
-
-logger = logging.getLogger("rekoface")
-
-#: The account's default concurrent stored-video jobs; more needs a raised quota.
-DEFAULT_JOB_QUOTA: Final = 20
-#: With notifications, each job's state is still asked at least this often.
-FALLBACK_INTERVAL: Final = 300.0
+__all__ = [
+    "DEFAULT_JOB_QUOTA",
+    "FALLBACK_INTERVAL",
+    "BatchOutcome",
+    "BatchProgress",
+    "check_batch_arguments",
+    "iter_search_many",
+]
 
 
 @attrs.frozen
@@ -103,56 +95,6 @@ class BatchProgress:
         return self.succeeded + self.failed
 
 
-@attrs.define
-class _Running:
-    """A job of the batch that has not ended: the items waiting on it, and its clock."""
-
-    job: FaceSearchJob
-    items: list[tuple[int, FaceSearchRequest]]
-    first_attempt: float
-
-
-def check_batch_arguments(
-    *,
-    max_in_flight: object,
-    start_rate: object,
-    status_rate: object,
-    timeout: object,
-    key: object,
-    progress: object = None,
-    slots: object = None,
-) -> None:
-    """Every bad argument of `search_many`, in one `RequestValidationError`, before any call."""
-    errors: list[FieldError] = []
-    if isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int) or max_in_flight < 1:
-        errors.append(
-            FieldError("max_in_flight", f"{shown(max_in_flight)} is not an int >= 1", "int >= 1")
-        )
-    elif max_in_flight > DEFAULT_JOB_QUOTA:
-        logger.warning(
-            "max_in_flight=%d is above the default quota of %d concurrent jobs: "
-            "make sure the account's quota was raised",
-            max_in_flight,
-            DEFAULT_JOB_QUOTA,
-        )
-    for name, value in (("start_rate", start_rate), ("status_rate", status_rate)):
-        if not is_finite_number(value) or not value > 0:  # type: ignore[operator]
-            errors.append(FieldError(name, f"{shown(value)} is not a positive rate", "finite, > 0"))
-    if timeout is not None and (not is_finite_number(timeout) or not timeout > 0):  # type: ignore[operator]
-        errors.append(FieldError("timeout", f"{shown(timeout)} is not positive", "finite, > 0"))
-    if key is not None and (not isinstance(key, str) or not key):
-        errors.append(FieldError("key", f"{shown(key)} is not a non-empty str", "str"))
-    if progress is not None and not callable(progress):
-        errors.append(FieldError("progress", f"{shown(progress)} is not callable", "callable"))
-    if slots is not None and not all(
-        callable(getattr(slots, name, None)) for name in ("acquire", "renew", "release", "held")
-    ):
-        errors.append(
-            FieldError("slots", f"{shown(slots)} is not a SlotStore", "acquire/renew/release/held")
-        )
-    raise_if_any(errors)
-
-
 def iter_search_many(
     client: FaceSearchClient,
     requests: Iterable[FaceSearchRequest],
@@ -175,11 +117,20 @@ def iter_search_many(
     Closing the iterator starts nothing more; jobs already running go on at the
     service, and a re-run with the same key picks them up.
     """
+    from ._batch_run import Batch
+
     queue = None
     if queue_url is not None:
+        from ._batch_notifications import Notifications
+
         assert sqs_client is not None  # the client made one for the queue's region
-        queue = _Notifications(queue_url, sqs_client, wait_time_seconds, sleep, clock)
-    batch = _Batch(
+        queue = Notifications(queue_url, sqs_client, wait_time_seconds, sleep, clock)
+    leases = None
+    if slots is not None:
+        from ._batch_slots import Leases
+
+        leases = Leases(slots)
+    batch = Batch(
         client,
         queue=queue,
         key=key,
@@ -190,339 +141,17 @@ def iter_search_many(
         sleep=sleep,
         clock=clock,
         progress=progress,
-        leases=None if slots is None else Leases(slots),
+        leases=leases,
     )
-    return batch.run(enumerate(iter(requests)))
+    return batch.run(_numbered(requests))
 
 
-class _Batch:
-    """One run of `search_many`: its jobs, window, pacers and outcomes not yet yielded."""
+def _numbered(requests: Iterable[object]) -> Generator[tuple[int, object], None, None]:
+    """Each input item with its position; a work queue's "nothing yet" takes none."""
+    from ._core import NOTHING_YET
 
-    def __init__(
-        self,
-        client: FaceSearchClient,
-        *,
-        key: str | None,
-        max_in_flight: int,
-        start_rate: float,
-        status_rate: float,
-        timeout: float | None,
-        sleep: Callable[[float], None],
-        clock: Callable[[], float],
-        queue: _Notifications | None = None,
-        progress: Callable[[BatchProgress], object] | None = None,
-        leases: Leases | None = None,
-    ) -> None:
-        self.client = client
-        self.leases = leases
-        self.progress = progress
-        self.pulled = 0
-        self.succeeded = 0
-        self.failed = 0
-        self.starts = 0
-        self.status_calls = 0
-        self.queue = queue
-        self.key = key
-        self.timeout = timeout
-        self.sleep = sleep
-        self.clock = clock
-        self.window = _schedule.Window(max_in_flight)
-        self.plan = _schedule.CheckPlan(None if queue is None else FALLBACK_INTERVAL)
-        self.pace_start = self._paced(_schedule.Pacer(start_rate), "starts")
-        self.pace_status = self._paced(_schedule.Pacer(status_rate), "status_calls")
-        self.running: dict[str, _Running] = {}
-        retry = client.retry
-        if retry.retry_limit_exceeded:
-            # A full account is the batch's capacity signal, never a reason to block.
-            retry = attrs.evolve(retry, retry_limit_exceeded=False)
-        self.retry = retry
-        #: Items that met LimitExceededException: started again before any new one.
-        self.again: deque[tuple[int, object]] = deque()
-        self.ready: deque[BatchOutcome] = deque()
-
-    def _paced(self, pacer: _schedule.Pacer, counter: str) -> Callable[[], None]:
-        """Wait for the pacer before an attempt, and count the attempt."""
-
-        def wait() -> None:
-            pause = pacer.wait_for(self.clock())
-            if pause > 0:
-                self.sleep(pause)
-            pacer.record(self.clock())
-            setattr(self, counter, getattr(self, counter) + 1)
-            self.changed()
-
-        return wait
-
-    def snapshot(self) -> BatchProgress:
-        window = self.window
-        return BatchProgress(
-            pulled=self.pulled,
-            waiting=len(self.again),
-            in_flight=len(self.running),
-            succeeded=self.succeeded,
-            failed=self.failed,
-            window=window.size,
-            limit=window.limit,
-            held_by_others=window.limit - window.size,
-            starts=self.starts,
-            status_calls=self.status_calls,
-        )
-
-    def changed(self) -> None:
-        """Tell the progress callback (if any) where the batch stands now."""
-        if self.progress is not None:
-            self.progress(self.snapshot())
-
-    def outcome(self, outcome: BatchOutcome) -> None:
-        """An item ended: count it, and queue its outcome to be yielded."""
-        if outcome.ok:
-            self.succeeded += 1
-        else:
-            self.failed += 1
-        self.ready.append(outcome)
-
-    # -- the loop ------------------------------------------------------------------
-
-    def run(self, items: Iterator[tuple[int, object]]) -> Generator[BatchOutcome, None, None]:
-        try:
-            yield from self._run(items)
-        finally:
-            if self.queue is not None:
-                self.queue.close()
-
-    def _run(self, items: Iterator[tuple[int, object]]) -> Generator[BatchOutcome, None, None]:
-        exhausted = False
-        while True:
-            while self.ready:
-                yield self.ready.popleft()
-            now = self.clock()
-            # Fill the window, pulling from the input only what can start now.
-            while not self.ready and self._may_start(now):
-                if self.again:
-                    index, item = self.again.popleft()
-                else:
-                    pulled = None if exhausted else next(items, None)
-                    if pulled is None:
-                        exhausted = True
-                        break
-                    index, item = pulled
-                    if item is _core.NOTHING_YET:  # an input waiting for work (a WorkQueue)
-                        break
-                    self.pulled += 1
-                self.start(index, item)
-                now = self.clock()
-            if self.ready:
-                continue
-            if not self.running and exhausted and not self.again:
-                return
-            if self.leases is not None:
-                self.leases.renew_due(now)
-            self.expire(now)
-            if self.ready:
-                continue
-            job_id, due = self.plan.most_due(now)
-            if job_id is not None:
-                self.check(job_id)
-                continue
-            self.pause(now, due, waiting=bool(self.again) or not exhausted)
-
-    def _may_start(self, now: float) -> bool:
-        if not self.window.has_room(len(self.running), now):
-            return False
-        return self.leases is None or self.leases.can_try(now)
-
-    def pause(self, now: float, due: float, *, waiting: bool) -> None:
-        """Sleep until the next check falls due, a blocked window may probe, or a timeout."""
-        wake = due
-        if self.leases is not None:
-            wake = min(wake, self.leases.next_due(waiting))
-        window = self.window
-        if waiting and len(self.running) < window.size and window.blocked_until > now:
-            wake = min(wake, window.blocked_until)
-        if self.timeout is not None and self.running:
-            first = min(run.first_attempt for run in self.running.values())
-            wake = min(wake, first + self.timeout)
-        if self.queue is not None and self.running:
-            for job_id in self.queue.receive(wake):
-                self.plan.hint(job_id)
-        elif math.isfinite(wake) and wake > now:
-            self.sleep(wake - now)
-
-    # -- steps ---------------------------------------------------------------------
-
-    def start(self, index: int, item: object) -> None:
-        if not isinstance(item, FaceSearchRequest):
-            error = RequestValidationError(
-                [
-                    FieldError(
-                        f"requests[{index}]",
-                        f"must be a FaceSearchRequest, not {type(item).__name__}",
-                        "FaceSearchRequest",
-                    )
-                ]
-            )
-            logger.warning("item %d is not a FaceSearchRequest: skipped", index)
-            self.outcome(BatchOutcome(index, item, error=error))  # type: ignore[arg-type]
-            self.changed()
-            return
-        attempted = self.clock()
-        slot = None
-        if self.leases is not None:
-            slot = self.leases.take(attempted)
-            if slot is None:  # every shared slot is held: this item starts later
-                self.again.appendleft((index, item))
-                self.changed()
-                return
-        try:
-            call = _core.start_call(item, self.key)
-            response = self.client._call(  # pyright: ignore[reportPrivateUsage]
-                "StartFaceSearch",
-                self.client.boto3_client.start_face_search,
-                call.params,
-                client_request_token=call.token,
-                retry=self.retry,
-                before_attempt=self.pace_start,
-            )
-        except LimitExceededError:
-            logger.warning(
-                "the account's job slots are full (%d of them the batch's); "
-                "waiting for a job to end",
-                len(self.running),
-            )
-            self.window.limit_exceeded(len(self.running), self.clock())
-            self.again.appendleft((index, item))
-            self._give_back(slot)
-            self.changed()
-            return
-        except (ServiceError, TransportError, RequestValidationError) as err:
-            logger.warning("item %d could not start: %s", index, err)
-            self.outcome(BatchOutcome(index, item, error=err))
-            self._give_back(slot)
-            self.changed()
-            return
-        job = _core.new_job(response, call, item)
-        self.window.started()
-        same = self.running.get(job.job_id)
-        if same is not None:  # identical requests under one key share one job
-            same.items.append((index, item))
-            self._give_back(slot)
-            self.changed()
-            return
-        if self.leases is not None and slot is not None:
-            self.leases.bind(job.job_id, slot, self.clock())
-        # The start itself is logged at INFO by `_core` ("started face search job ...").
-        logger.debug("item %d: job %s is %s", index, job.job_id, item.video.uri)
-        self.running[job.job_id] = _Running(job, [(index, item)], attempted)
-        self.plan.add(job.job_id, attempted)
-        if self.queue is not None:
-            self.queue.register(job.job_id)
-        self.changed()
-
-    def _give_back(self, slot: str | None) -> None:
-        if self.leases is not None and slot is not None:
-            self.leases.give_back(slot)
-
-    def check(self, job_id: str) -> None:
-        run = self.running[job_id]
-        try:
-            response = self.client._call(  # pyright: ignore[reportPrivateUsage]
-                "GetFaceSearch",
-                self.client.boto3_client.get_face_search,
-                _core.status_params(job_id),
-                retry=self.retry,
-                before_attempt=self.pace_status,
-            )
-        except (ServiceError, TransportError) as err:
-            if isinstance(err, ServiceError) and not err.retryable:
-                self.end(run, None, err)
-            else:  # asked again later, within the same budget
-                logger.warning("status of job %s unknown for now: %s", job_id, err)
-                self.plan.checked(job_id, self.clock())
-            return
-        status = _core.parse_status(response, job_id)
-        if status.state == "SUCCEEDED":
-            logger.info("job %s SUCCEEDED", job_id)
-            self.end(run, status, None)
-        elif status.state == "FAILED":
-            logger.warning("job %s FAILED: %s", job_id, status.status_message)
-            self.end(run, status, JobFailedError(job_id, status.status_message))
-        else:
-            self.plan.checked(job_id, self.clock())
-
-    def expire(self, now: float) -> None:
-        """End the jobs past `timeout` seconds from their first start attempt."""
-        timeout = self.timeout
-        if timeout is None:
-            return
-        for run in [r for r in self.running.values() if now - r.first_attempt >= timeout]:
-            job_id = run.job.job_id
-            logger.warning(
-                "job %s still runs after timeout=%ss; no longer waited for", job_id, timeout
-            )
-            self.end(run, None, PollTimeoutError(job_id, now - run.first_attempt))
-
-    def end(self, run: _Running, status: JobStatus | None, error: RekoFaceError | None) -> None:
-        self.running.pop(run.job.job_id, None)
-        self.plan.remove(run.job.job_id)
-        if self.queue is not None:
-            self.queue.unregister(run.job.job_id, finished=True)
-        if self.leases is not None:
-            self.leases.job_ended(run.job.job_id)
-        self.window.job_ended()
-        for index, request in run.items:
-            self.outcome(BatchOutcome(index, request, run.job, status, error))
-        self.changed()
-
-
-class _Notifications:
-    """The batch's jobs on one SNS->SQS queue: one receiver for all of them.
-
-    The rules of `SqsNotificationPoller` hold (the process's shared receiver for the
-    queue URL is used): only this batch's notifications are deleted, every other
-    message is left alone, and a notification is a hint that a status check confirms.
-    """
-
-    def __init__(
-        self,
-        queue_url: str,
-        sqs_client: SQSClient,
-        wait_time_seconds: int,
-        sleep: Callable[[float], None],
-        clock: Callable[[], float],
-    ) -> None:
-        from . import _receiver
-
-        self.receiver = _receiver.receiver_for(queue_url)
-        self.round = _receiver.Round(sqs_client, wait_time_seconds, sleep, clock)
-        self.waiters: dict[str, _receiver.Waiter] = {}
-
-    def register(self, job_id: str) -> None:
-        waiter, unclaimed = self.receiver.register(job_id)
-        self.waiters[job_id] = waiter
-        if unclaimed is not None:
-            from . import _receiver
-
-            _receiver.delete(self.round.client, self.receiver.queue_url, unclaimed, job_id)
-
-    def unregister(self, job_id: str, *, finished: bool) -> None:
-        waiter = self.waiters.pop(job_id, None)
-        if waiter is not None:
-            self.receiver.unregister(waiter, finished=finished)
-
-    def receive(self, wake: float) -> list[str]:
-        """One receive round (never past `wake`); the jobs whose notification came."""
-        if not self.waiters:
-            return []
-        if all(not w.hints for w in self.waiters.values()):
-            leader = next(iter(self.waiters.values()))
-            self.receiver.step(self.round, leader, wake)
-        hinted: list[str] = []
-        for job_id, waiter in self.waiters.items():
-            while self.receiver.take_hint(waiter) is not None:
-                if job_id not in hinted:
-                    hinted.append(job_id)
-        return hinted
-
-    def close(self) -> None:
-        for job_id in list(self.waiters):
-            self.unregister(job_id, finished=False)
+    index = 0
+    for item in requests:
+        yield index, item
+        if item is not NOTHING_YET:
+            index += 1

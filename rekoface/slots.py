@@ -8,10 +8,15 @@ released runs out by the store's clock, so a worker that dies frees its slots.
 
 `InMemorySlotStore` serves one process; `DynamoDBSlotStore` (in `rekoface._dynamodb_slots`,
 re-exported here) serves a fleet.
+
+Both also share the account's ``StartFaceSearch`` rate (`StartRateStore`): before each
+start attempt a batch reserves the next free moment, so every batch on the store
+together keeps under the rate, retries included.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -20,14 +25,19 @@ from typing import NamedTuple, Protocol, runtime_checkable
 from ._dynamodb_slots import DynamoDBSlotStore
 from ._leases import (
     DEFAULT_LEASE_SECONDS,
+    DEFAULT_START_RATE,
     check_call,
     check_callable,
     check_capacity,
+    check_holder,
+    check_start_rate,
+    rate_text,
+    start_gap,
 )
 from ._validation import raise_if_any
 from .errors import FieldError
 
-__all__ = ["DynamoDBSlotStore", "InMemorySlotStore", "SlotStore"]
+__all__ = ["DynamoDBSlotStore", "InMemorySlotStore", "SlotStore", "StartRateStore"]
 
 
 @runtime_checkable
@@ -58,6 +68,25 @@ class SlotStore(Protocol):
         ...
 
 
+@runtime_checkable
+class StartRateStore(Protocol):
+    """A store that also shares the ``StartFaceSearch`` rate among everyone who uses it.
+
+    Beside `SlotStore`, not part of it: a `SlotStore` without `reserve_start` still
+    works, and each batch then paces only its own starts. `search_many(...,
+    slots=store)` calls `reserve_start` before every start attempt, retries included,
+    and sleeps the answer before it sends.
+    """
+
+    def reserve_start(self, holder: str) -> float:
+        """Reserve the next free moment for one start; the seconds to wait until it.
+
+        Reservations are ``1 / start_rate`` seconds apart on the store's clock, so
+        starts sent at their moments put at most ``ceil(start_rate)`` in any second.
+        """
+        ...
+
+
 # -- one process ---------------------------------------------------------------------------
 
 
@@ -70,28 +99,58 @@ class InMemorySlotStore:
     """`capacity` slots in this process, ``"0"`` to ``str(capacity - 1)``; thread-safe.
 
     What a lone batch uses: it counts only this process's jobs. Leases run out by
-    `clock` (``time.monotonic`` unless a test injects one).
+    `clock` (``time.monotonic`` unless a test injects one). The batches of the process
+    that share the store also share `start_rate` starts a second (``None``: each
+    batch paces only itself); with one clock for all, the bound is exact.
     """
 
     #: The lease a batch asks of this store (and renews at a third of).
     lease_seconds: float = DEFAULT_LEASE_SECONDS
 
-    def __init__(self, capacity: int = 20, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        capacity: int = 20,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        start_rate: float | None = DEFAULT_START_RATE,
+    ) -> None:
         errors: list[FieldError] = []
         check_capacity(errors, capacity)
         check_callable(errors, "clock", clock)
+        check_start_rate(errors, start_rate)
         raise_if_any(errors)
         self._capacity = capacity
         self._clock = clock
+        self._start_rate = None if start_rate is None else float(start_rate)
         self._lock = threading.Lock()
         self._leases: dict[str, _Lease] = {}
+        #: The next free moment for a start (GCRA's "theoretical arrival time").
+        self._next_start = -math.inf
 
     @property
     def capacity(self) -> int:
         return self._capacity
 
+    @property
+    def start_rate(self) -> float | None:
+        """Starts a second shared by every batch on the store (``None``: not shared)."""
+        return self._start_rate
+
     def __repr__(self) -> str:
-        return f"InMemorySlotStore(capacity={self._capacity}, held={self.held()})"
+        return (
+            f"InMemorySlotStore(capacity={self._capacity}, held={self.held()}, "
+            f"start_rate={rate_text(self._start_rate)})"
+        )
+
+    def reserve_start(self, holder: str) -> float:
+        check_holder(holder)
+        if self._start_rate is None:
+            return 0.0
+        with self._lock:
+            now = self._clock()
+            at = max(now, self._next_start)
+            self._next_start = at + start_gap(self._start_rate)
+        return at - now
 
     def acquire(self, holder: str, *, lease_seconds: float) -> str | None:
         check_call(holder=holder, lease_seconds=lease_seconds)

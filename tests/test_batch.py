@@ -460,3 +460,84 @@ def test_a_batch_on_a_dynamodb_slot_table() -> None:
         assert all(o.ok for o in outcomes)
         assert most_running(world, lambda _: 300.0) == 3
         assert store.held() == 0
+
+
+# -- the start rate a slot store shares -----------------------------------------------------
+
+
+def test_batches_sharing_a_store_keep_under_its_start_rate_together() -> None:
+    from rekoface import InMemorySlotStore
+
+    world = World(job_duration=300.0, max_concurrent_jobs=100)
+    world.fake.inject_error("StartFaceSearch", "ThrottlingException", times=4)
+    store = InMemorySlotStore(capacity=40, clock=world.clock, start_rate=2.0)
+    first = world.run((request(i) for i in range(15)), slots=store, key="a")
+    second = world.run((request(100 + i) for i in range(15)), slots=store, key="b")
+    done = [o for pair in itertools.zip_longest(first, second) for o in pair if o is not None]
+    assert len(done) == 30
+    assert all(o.ok for o in done)
+    starts = world.calls("StartFaceSearch")
+    assert len(starts) == 34  # the retries too
+    # Each batch alone may start 5 a second; together they keep to the store's 2.
+    assert most_in_any_second(starts) == 2
+
+
+def test_a_store_that_shares_no_rate_leaves_each_batch_its_own() -> None:
+    from rekoface import InMemorySlotStore
+
+    world = World(job_duration=300.0)
+    store = InMemorySlotStore(capacity=20, clock=world.clock, start_rate=None)
+    list(world.run((request(i) for i in range(20)), slots=store))
+    assert most_in_any_second(world.calls("StartFaceSearch")) == 5
+
+
+class _OwnStore:
+    """A user's own `SlotStore`: the four calls of the protocol and nothing more."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.lease_seconds = store.lease_seconds
+
+    def acquire(self, holder: str, *, lease_seconds: float) -> str | None:
+        return self.store.acquire(holder, lease_seconds=lease_seconds)  # type: ignore[no-any-return]
+
+    def renew(self, slot_id: str, holder: str, *, lease_seconds: float) -> bool:
+        return self.store.renew(slot_id, holder, lease_seconds=lease_seconds)  # type: ignore[no-any-return]
+
+    def release(self, slot_id: str, holder: str) -> None:
+        self.store.release(slot_id, holder)
+
+    def held(self) -> int:
+        return self.store.held()  # type: ignore[no-any-return]
+
+
+class _BrokenRate(_OwnStore):
+    """A slot store whose shared start rate fails (say, DynamoDB refuses the call)."""
+
+    def reserve_start(self, holder: str) -> float:
+        from rekoface import AccessDeniedError
+
+        raise AccessDeniedError(
+            {"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "UpdateItem"
+        )
+
+
+def test_a_slot_store_without_a_shared_rate_still_works_and_paces_each_batch() -> None:
+    from rekoface import InMemorySlotStore
+
+    world = World(job_duration=300.0)
+    store = _OwnStore(InMemorySlotStore(capacity=4, clock=world.clock))
+    outcomes = list(world.run((request(i) for i in range(10)), slots=store, start_rate=2.0))
+    assert all(o.ok for o in outcomes)
+    assert most_running(world, lambda _: 300.0) == 4
+    assert most_in_any_second(world.calls("StartFaceSearch")) == 2
+
+
+def test_a_failing_shared_rate_stops_the_batch_instead_of_failing_videos() -> None:
+    from rekoface import AccessDeniedError, InMemorySlotStore
+
+    world = World(job_duration=300.0)
+    store = _BrokenRate(InMemorySlotStore(capacity=3, clock=world.clock))
+    with pytest.raises(AccessDeniedError):
+        next(world.run((request(i) for i in range(3)), slots=store))
+    assert world.calls("StartFaceSearch") == []  # nothing sent unpaced

@@ -39,7 +39,7 @@ TIMED = ("1", "2", "2b", "2c", "3", "7")
 
 
 def test_every_figure_runs_and_reports(results: dict[str, FigureResult]) -> None:
-    assert list(results) == ["1", "2", "2b", "2c", "3", "4", "5", "6", "7", "8"]
+    assert list(results) == ["1", "2", "2b", "2c", "3", "4", "5", "6", "7", "8", "9"]
     for result in results.values():
         assert result.title
         assert result.result
@@ -217,3 +217,29 @@ def test_main_never_fails_on_a_missed_target_and_can_skip_writing(
     assert "| 9 | a figure |" in out
     assert "missed: 9" in out
     assert not (tmp_path / "performance.md").exists()
+
+
+def test_the_fleet_figure_runs_every_video_once_within_the_slots_and_the_rate(
+    results: dict[str, FigureResult],
+) -> None:
+    from benchmarks._fleet_sim import most_at_once, most_in_any_second
+
+    checks = _checks(results, "9")
+    slots, videos = checks["slots"], checks["videos"]
+    for run in (checks["whole"], checks["killed"]):
+        done = {o.request.video.name for _, o in run.outcomes if o.ok}
+        assert len(done) == videos  # no video lost, even with a worker killed
+        assert set(run.jobs_per_video.values()) == {1}  # none started twice
+        assert most_at_once(run.job_intervals) <= slots
+        assert most_in_any_second(run.start_calls) <= 5
+    killed = checks["killed"]
+    assert killed.died_at is not None
+    assert killed.restarted_at == killed.died_at + 60.0
+    assert any(name.endswith("-restarted") for name, _ in killed.outcomes)
+    on_dynamodb = checks["dynamodb"]
+    calls = on_dynamodb.dynamodb_calls
+    # Every job took a slot (a write) and gave it back (a delete) on the table.
+    assert calls["PutItem"] >= checks["dynamodb_videos"] == calls["DeleteItem"]
+    assert calls["UpdateItem"] >= checks["dynamodb_videos"]  # a start moment each, at least
+    ratio = checks["whole"].makespan / checks["ideal"]
+    assert results["9"].result == f"{ratio:.4f}"

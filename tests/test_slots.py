@@ -6,6 +6,7 @@ time is the project's `FakeTime`, so a lease runs out when a test moves the cloc
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import threading
@@ -518,12 +519,17 @@ def test_create_table_raises_typed_errors() -> None:
 def test_stores_say_what_they_are(aws: None) -> None:
     memory = InMemorySlotStore(2)
     memory.acquire("a", lease_seconds=60)
-    assert (memory.capacity, repr(memory)) == (2, "InMemorySlotStore(capacity=2, held=1)")
+    assert (memory.capacity, repr(memory)) == (
+        2,
+        "InMemorySlotStore(capacity=2, held=1, start_rate=5)",
+    )
     shared = DynamoDBSlotStore(
         TABLE, capacity=4, lease_seconds=60, dynamodb_client=dynamodb_client()
     )
     assert (shared.table_name, shared.capacity) == (TABLE, 4)
-    assert repr(shared) == "DynamoDBSlotStore('rekoface-slots', capacity=4, lease_seconds=60)"
+    assert repr(shared) == (
+        "DynamoDBSlotStore('rekoface-slots', capacity=4, lease_seconds=60, start_rate=5)"
+    )
 
 
 def test_a_client_that_retries_on_its_own_is_not_retried_again() -> None:
@@ -717,3 +723,235 @@ class LosesAnswers:
             return answer
 
         return call
+
+
+# -- the shared start rate ----------------------------------------------------------------------
+
+#: Builds a store sharing `start_rate` on the shared clock; each call is another worker.
+MakeRated = Callable[[float | None], DynamoDBSlotStore | InMemorySlotStore]
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def make_rated(request: pytest.FixtureRequest, time: FakeTime) -> Iterator[MakeRated]:
+    if request.param == "memory":
+        shared: dict[float | None, InMemorySlotStore] = {}
+
+        def memory(rate: float | None) -> InMemorySlotStore:
+            return shared.setdefault(rate, InMemorySlotStore(3, clock=time.clock, start_rate=rate))
+
+        yield memory
+        return
+    with mock_aws():
+        DynamoDBSlotStore.create_table(TABLE, dynamodb_client=dynamodb_client())
+
+        def dynamodb(rate: float | None) -> DynamoDBSlotStore:
+            return DynamoDBSlotStore(
+                TABLE,
+                capacity=3,
+                dynamodb_client=dynamodb_client(),
+                clock=time.clock,
+                start_rate=rate,
+            )
+
+        yield dynamodb
+
+
+def most_in_any_second(times: list[float]) -> int:
+    """The most of `times` that fall in one half-open second [t, t + 1)."""
+    ordered = sorted(times)
+    most, first = 0, 0
+    for last, at in enumerate(ordered):
+        while ordered[first] <= at - 1.0:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+def test_reservations_at_one_instant_are_spaced_by_the_rate(
+    make_rated: MakeRated, time: FakeTime
+) -> None:
+    workers = [make_rated(5.0) for _ in range(3)]
+    moments = [time.now + workers[n % 3].reserve_start(f"w{n}") for n in range(12)]
+    assert moments[0] == time.now  # an idle store lets the first start go at once
+    gaps = [later - earlier for earlier, later in itertools.pairwise(moments)]
+    assert min(gaps) >= 0.2
+    assert max(gaps) < 0.2 + 1e-5
+    assert most_in_any_second(moments) == 5
+
+
+def test_a_quiet_spell_builds_no_burst(make_rated: MakeRated, time: FakeTime) -> None:
+    store = make_rated(2.0)
+    store.reserve_start("a")
+    time.sleep(3600)
+    assert store.reserve_start("a") == 0.0
+    assert store.reserve_start("b") >= 0.5  # a token bucket would have let a burst through
+
+
+def test_waiting_out_each_reservation_keeps_every_second_under_the_rate(
+    make_rated: MakeRated, time: FakeTime
+) -> None:
+    """Two workers taking turns, each sleeping what it was told before it "sends"."""
+    a, b = make_rated(3.0), make_rated(3.0)
+    sent: list[float] = []
+    chance = random.Random(7)
+    for n in range(40):
+        store = a if n % 2 else b
+        time.sleep(chance.choice([0.0, 0.0, 0.1, 0.7, 2.5]))  # work between starts
+        time.sleep(store.reserve_start(f"w{n % 2}"))
+        sent.append(time.now)
+    assert most_in_any_second(sent) <= 3
+
+
+def test_the_rate_item_is_never_a_slot(make_rated: MakeRated) -> None:
+    store = make_rated(5.0)
+    store.reserve_start("a")
+    assert store.held() == 0
+    taken = [store.acquire("a", lease_seconds=60) for _ in range(4)]
+    assert set(taken[:3]) == {"0", "1", "2"}
+    assert taken[3] is None
+    assert store.held() == 3
+
+
+def test_no_start_rate_shares_nothing(make_rated: MakeRated) -> None:
+    store = make_rated(None)
+    assert [store.reserve_start("a") for _ in range(10)] == [0.0] * 10
+    assert store.start_rate is None
+
+
+def test_a_bad_start_rate_or_holder_is_refused_naming_the_field(time: FakeTime) -> None:
+    for rate in (0, -1.0, float("inf"), float("nan"), True, "5", 10**400, 1e-9, 1e4):
+        with pytest.raises(RequestValidationError) as caught:
+            InMemorySlotStore(start_rate=rate)  # type: ignore[arg-type]
+        assert caught.value.paths == ("start_rate",)
+        with pytest.raises(RequestValidationError) as caught:
+            DynamoDBSlotStore(TABLE, start_rate=rate, dynamodb_client=dynamodb_client())  # type: ignore[arg-type]
+        assert caught.value.paths == ("start_rate",)
+    with pytest.raises(RequestValidationError) as caught:
+        InMemorySlotStore(0, start_rate=0)
+    assert caught.value.paths == ("capacity", "start_rate")
+    for holder in ("", None, "\udcff"):
+        with pytest.raises(RequestValidationError) as caught:
+            InMemorySlotStore().reserve_start(holder)  # type: ignore[arg-type]
+        assert caught.value.paths == ("holder",)
+
+
+def test_both_stores_share_the_start_rate() -> None:
+    from rekoface.slots import StartRateStore
+
+    assert isinstance(InMemorySlotStore(), StartRateStore)
+    assert isinstance(DynamoDBSlotStore(TABLE, dynamodb_client=dynamodb_client()), StartRateStore)
+    assert InMemorySlotStore().start_rate == 5.0
+    assert InMemorySlotStore(start_rate=2).start_rate == 2.0
+
+
+def test_a_dynamodb_reservation_is_one_conditional_update(aws: None, time: FakeTime) -> None:
+    client = dynamodb_client()
+    calls: list[str] = []
+    client.meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: calls.append(model.name)
+    )
+    store = DynamoDBSlotStore(TABLE, dynamodb_client=client, clock=time.clock)
+    store.reserve_start("a")  # idle: claims at once
+    for _ in range(5):
+        store.reserve_start("a")  # queueing: moves the next moment on
+    assert calls == ["UpdateItem"] * 6
+    item = client.get_item(TableName=TABLE, Key={"slot": {"S": "start-rate"}})["Item"]
+    assert item["holder"] == {"S": "a"}
+    assert float(item["next"]["N"]) == pytest.approx(time.now + 6 * 0.2, abs=1e-4)
+
+
+def test_an_unreadable_rate_item_is_taken_over(aws: None, time: FakeTime) -> None:
+    client = dynamodb_client()
+    client.put_item(TableName=TABLE, Item={"slot": {"S": "start-rate"}, "next": {"S": "soon"}})
+    store = DynamoDBSlotStore(TABLE, dynamodb_client=client, clock=time.clock)
+    assert store.reserve_start("a") == 0.0
+    assert store.reserve_start("a") == pytest.approx(0.2, abs=1e-5)
+
+
+def test_a_moment_written_by_a_clock_far_ahead_is_reset_not_waited_for(
+    aws: None, time: FakeTime, caplog: pytest.LogCaptureFixture
+) -> None:
+    ahead = FakeTime(now=time.now + 3600)
+    client = dynamodb_client()
+    DynamoDBSlotStore(TABLE, dynamodb_client=client, clock=ahead.clock).reserve_start("fast")
+    store = DynamoDBSlotStore(TABLE, dynamodb_client=client, clock=time.clock)
+    assert store.reserve_start("a") == 0.0  # reset to this clock, not an hour away
+    assert store.reserve_start("a") == pytest.approx(0.2, abs=1e-5)
+    assert "a clock of the fleet is off" in caplog.text
+
+
+def test_a_short_skew_is_waited_for_not_reset(aws: None, time: FakeTime) -> None:
+    ahead = FakeTime(now=time.now + 2.0)
+    client = dynamodb_client()
+    DynamoDBSlotStore(TABLE, dynamodb_client=client, clock=ahead.clock).reserve_start("fast")
+    store = DynamoDBSlotStore(TABLE, dynamodb_client=client, clock=time.clock)
+    assert store.reserve_start("a") == pytest.approx(2.2, abs=1e-5)
+
+
+def test_rate_errors_are_typed_and_throttling_retried(time: FakeTime) -> None:
+    store, stub = stubbed_store(time)
+    with stub:
+        stub.add_client_error("update_item", "ProvisionedThroughputExceededException", "slow", 400)
+        stub.add_response("update_item", {})
+        stub.add_client_error("update_item", "AccessDeniedException", "no", 400)
+        assert store.reserve_start("a") == 0.0
+        with pytest.raises(AccessDeniedError):
+            store.reserve_start("a")
+        stub.assert_no_pending_responses()
+    assert len(time.sleeps) == 1
+
+
+def test_threads_on_dynamodb_never_reserve_two_moments_within_a_gap(aws: None) -> None:
+    """Six workers reserve 20 moments each at one standing instant, with their own clients.
+
+    As above, every DynamoDB call is serialised with a lock in botocore's events
+    (moto's conditional writes are not atomic across threads; DynamoDB's are).
+    """
+    clock = FakeTime(now=5_000.0)
+    moto_lock = threading.Lock()
+    moments: list[float] = []
+    failures: list[BaseException] = []
+
+    def serialise(**_: Any) -> None:
+        moto_lock.acquire()
+
+    def done(**_: Any) -> None:
+        moto_lock.release()
+
+    def work(name: str) -> None:
+        try:
+            client = dynamodb_client()
+            client.meta.events.register("before-call.dynamodb.*", serialise)
+            client.meta.events.register("after-call.dynamodb.*", done)
+            client.meta.events.register("after-call-error.dynamodb.*", done)
+            store = DynamoDBSlotStore(TABLE, dynamodb_client=client, clock=clock.clock)
+            for _ in range(20):
+                moments.append(clock.now + store.reserve_start(name))
+        except BaseException as err:  # reported by the main thread
+            failures.append(err)
+
+    threads = [threading.Thread(target=work, args=(f"w{n}",)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    ordered = sorted(moments)
+    assert len(ordered) == 120
+    assert min(b - a for a, b in itertools.pairwise(ordered)) >= 0.2
+    assert most_in_any_second(ordered) == 5
+
+
+def test_a_reservation_that_loses_every_race_gives_up_with_a_typed_error(time: FakeTime) -> None:
+    from rekoface import RekoFaceError
+
+    store, stub = stubbed_store(time)
+    with stub:
+        # 20 rounds, each lost race another worker's win: a claim, then a queue and a
+        # claim in each round after the first.
+        for _ in range(1 + 19 * 2):
+            stub.add_client_error("update_item", "ConditionalCheckFailedException", "lost", 400)
+        with pytest.raises(RekoFaceError, match="no start moment reserved after 20 tries"):
+            store.reserve_start("a")
+        stub.assert_no_pending_responses()
+    assert time.sleeps == []  # a lost race is not an error: nothing was retried

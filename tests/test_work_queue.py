@@ -363,6 +363,23 @@ def test_a_worker_keeps_taking_work_while_its_jobs_run(rig: Rig) -> None:
     assert second.created_at < first.finished_at
 
 
+def test_outcome_indexes_count_the_requests_taken_without_gaps(rig: Rig) -> None:
+    """Waiting for work takes no index: the n-th request taken is index n - 1."""
+    rig.send(uri(0))
+
+    def send_later() -> None:
+        if len(rig.fake.jobs) == 1 and rig.time.clock() > 10:
+            rig.send(uri(1))
+
+    rig.time.on_sleep.append(send_later)
+    queue = rig.queue()
+    indexes = []
+    for done in rig.work(queue):
+        indexes.append((done.index, done.request.video.uri))
+        queue.settle(done)
+    assert sorted(indexes) == [(0, uri(0)), (1, uri(1))]
+
+
 def test_a_queue_without_a_dead_letter_queue_is_refused_before_any_receive(rig: Rig) -> None:
     url = rig.world.sqs.create_queue(QueueName="no-dlq")["QueueUrl"]
     queue = WorkQueue(url, sqs_client=rig.sqs(), collection_id="employees", heartbeat=False)
