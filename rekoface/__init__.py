@@ -64,7 +64,7 @@ if TYPE_CHECKING:
     from .pollers import BackoffPoller, Poller, SqsNotificationPoller
     from .results import FaceSearchPage, FaceSearchResults
     from .retry import RetryPolicy
-    from .slots import DynamoDBSlotStore, InMemorySlotStore, SlotStore
+    from .slots import DynamoDBSlotStore, InMemorySlotStore, SlotStore, StartRateStore
     from .status import JobState, JobStatus, VideoMetadata
     from .tokens import derive_client_request_token
     from .work_queue import WorkQueue
@@ -118,6 +118,7 @@ _LAZY: dict[str, str] = {
     "DynamoDBSlotStore": "slots",
     "InMemorySlotStore": "slots",
     "SlotStore": "slots",
+    "StartRateStore": "slots",
     "derive_client_request_token": "tokens",
     "WorkQueue": "work_queue",
 }
@@ -203,6 +204,7 @@ __all__ = [
     "ServiceQuotaExceededError",
     "SlotStore",
     "SqsNotificationPoller",
+    "StartRateStore",
     "ThrottlingError",
     "TransportError",
     "UnindexedFace",
