@@ -87,10 +87,11 @@ async def native_call(
 class LoopBridge:
     """A blocking view of an aiobotocore client, for sync code running in a worker thread.
 
-    Each coroutine method becomes a plain call that runs the coroutine on `loop` (where
-    the aiobotocore client lives) and waits for its answer; other attributes (``meta``)
-    pass through. Called on the loop's own thread it refuses (it would deadlock).
-    `cancel` ends the calls pending, so a cancelled iteration frees its thread.
+    Each method whose call makes a coroutine (every API method) becomes a plain call
+    that runs that coroutine on `loop` (where the aiobotocore client lives) and waits
+    for its answer; other attributes (``meta``) pass through. Called on the loop's own
+    thread it refuses (it would deadlock). `cancel` ends the calls pending, so a
+    cancelled iteration frees its thread.
     """
 
     def __init__(self, client: object) -> None:
@@ -105,11 +106,12 @@ class LoopBridge:
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._client, name)
-        if not inspect.iscoroutinefunction(attr):
+        if name.startswith("_") or not callable(attr):
             return attr
 
         def blocking(*args: Any, **kwargs: Any) -> Any:
-            return self.run(attr(*args, **kwargs))
+            answer = attr(*args, **kwargs)  # an API method returns a coroutine, unstarted
+            return self.run(answer) if inspect.iscoroutine(answer) else answer
 
         return blocking
 
