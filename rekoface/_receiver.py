@@ -151,6 +151,16 @@ class Receiver:
 
     def route(self, client: SQSClient, messages: list[MessageTypeDef]) -> bool:
         """Hand over, then delete, the notifications of this process's jobs; leave the rest."""
+        ours, delivered = self.claim(messages)
+        for handle, note in ours:
+            delete(client, self.queue_url, handle, note.job_id)
+        return delivered
+
+    def claim(
+        self, messages: list[MessageTypeDef]
+    ) -> tuple[list[tuple[str, CompletionNotification]], bool]:
+        """Hand this process's notifications to their waiters: (receipt handle, notification)
+        of each, to delete next, and whether a waiter got one. The rest are left alone."""
         ours: list[tuple[str, CompletionNotification]] = []
         delivered = False
         with self.cond:
@@ -171,9 +181,7 @@ class Receiver:
                     remember(self.unclaimed, note.job_id, (note, handle))
             if delivered:
                 self.cond.notify_all()
-        for handle, note in ours:
-            delete(client, self.queue_url, handle, note.job_id)
-        return delivered
+        return ours, delivered
 
 
 _RECEIVERS: dict[str, Receiver] = {}

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from rekoface.batch import BatchOutcome, BatchProgress
     from rekoface.completions import Completion
     from rekoface.models import FaceSearchJob, FaceSearchRequest
+    from rekoface.pollers import SqsNotificationPoller
     from rekoface.retry import RetryPolicy
     from rekoface.status import JobStatus
 
@@ -55,7 +56,7 @@ class AsyncFaceSearchClient:
         endpoint_url: str | None = None,
         config: Config | None = None,
         retry: RetryPolicy | None = None,
-        poller: AsyncPoller | None = None,
+        poller: AsyncPoller | SqsNotificationPoller | None = None,
     ) -> None:
         _core.check_client_arguments(
             boto3_client=boto3_client,
@@ -82,6 +83,7 @@ class AsyncFaceSearchClient:
             retry=retry,
         )
         self._poller = poller
+        self._session = boto3_session
         self._owns_client = boto3_client is None
 
     def __repr__(self) -> str:
@@ -152,13 +154,16 @@ class AsyncFaceSearchClient:
         self,
         job: FaceSearchJob | str,
         *,
-        poller: AsyncPoller | None = None,
+        poller: AsyncPoller | SqsNotificationPoller | None = None,
         timeout: float | None = None,
     ) -> JobStatus:
         """Wait until the job ends, and return its final status (`FaceSearchClient.wait`).
 
         Raises `JobFailedError` if it FAILED and `PollTimeoutError` if `timeout` passes
         first. Cancelling the task stops the wait at once; the client stays usable.
+        With an `SqsNotificationPoller`, the waits of all tasks on its queue share one
+        receiving round at a time (no thread per waiter; none at all on an aiobotocore
+        SQS client).
         """
         job_id = _core.job_id_of(job)
         _core.check_wait_timeout(timeout)
@@ -171,7 +176,15 @@ class AsyncFaceSearchClient:
             from ._pollers import AsyncBackoffPoller
 
             chosen = AsyncBackoffPoller()
-        return _core.final_status(await chosen.wait(job_id, self.status, timeout=timeout))
+        if not _is_async_poller(chosen):
+            from ._notifications import wait_for_notification
+
+            sqs_poller = cast("SqsNotificationPoller", chosen)
+            sqs_poller.bind_session(self._session, self.boto3_client.meta.region_name)
+            status = await wait_for_notification(sqs_poller, job_id, self.status, timeout=timeout)
+            return _core.final_status(status)
+        waiting = cast("AsyncPoller", chosen)
+        return _core.final_status(await waiting.wait(job_id, self.status, timeout=timeout))
 
     def results(
         self,
@@ -222,7 +235,7 @@ class AsyncFaceSearchClient:
         request: FaceSearchRequest,
         *,
         idempotency_key: str | None = None,
-        poller: AsyncPoller | None = None,
+        poller: AsyncPoller | SqsNotificationPoller | None = None,
         timeout: float | None = None,
         sort_by: str = "TIMESTAMP",
         page_size: int = 1000,
@@ -351,11 +364,18 @@ def _running_loop() -> asyncio.AbstractEventLoop:
         ) from None
 
 
+def _is_async_poller(poller: object) -> bool:
+    return inspect.iscoroutinefunction(getattr(poller, "wait", None))
+
+
 def _check_async_poller(name: str, poller: object) -> None:
-    wait = getattr(poller, "wait", None)
-    if poller is not None and not inspect.iscoroutinefunction(wait):
+    if poller is None or _is_async_poller(poller):
+        return
+    from rekoface.pollers import SqsNotificationPoller
+
+    if not isinstance(poller, SqsNotificationPoller):
         raise ConfigurationError(
             f"AsyncFaceSearchClient: {name} must be an AsyncPoller (an object with an "
-            f"async wait method, e.g. rekoface.aio.AsyncBackoffPoller), "
-            f"not {type(poller).__name__}"
+            f"async wait method, e.g. rekoface.aio.AsyncBackoffPoller) or a "
+            f"rekoface.SqsNotificationPoller, not {type(poller).__name__}"
         )
