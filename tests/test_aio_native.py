@@ -9,13 +9,17 @@ aiobotocore fails. The clients are real aiobotocore clients answered by the fake
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import importlib
 import os
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine
+import traceback
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
+import boto3
 import pytest
 from aio_time import VirtualTimeLoop, run
 from faketime import FakeTime
@@ -25,6 +29,7 @@ if os.environ.get("REKOFACE_REQUIRE_AIOBOTOCORE") == "1":
 else:
     pytest.importorskip("aiobotocore")
 
+import rekoface as rekoface_package
 from rekoface import (
     BatchOutcome,
     FaceSearchClient,
@@ -32,10 +37,12 @@ from rekoface import (
     JobFailedError,
     JobNotCompleteError,
     JobState,
+    NotificationChannel,
     RequestValidationError,
     ResourceNotFoundError,
     RetryPolicy,
     S3Video,
+    SqsNotificationPoller,
     ThrottlingError,
     TransportError,
 )
@@ -348,3 +355,91 @@ def _sync_poller() -> Any:
     from rekoface import BackoffPoller
 
     return BackoffPoller(sleep=FakeTime().sleep)
+
+
+class _ThreadWatch(concurrent.futures.ThreadPoolExecutor):
+    """A default executor that records each job rekoface sends to a worker thread.
+
+    aiobotocore itself builds its SSL contexts in one when it opens a connection: that
+    is its own, not rekoface's.
+    """
+
+    rekoface = str(Path(rekoface_package.__file__).parent)
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self.ours: list[str] = []
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        asyncio_dir = str(Path(asyncio.__file__).parent)
+        callers = [
+            frame
+            for frame in traceback.extract_stack()[:-1]
+            if not frame.filename.startswith(asyncio_dir)
+        ]
+        if callers and callers[-1].filename.startswith(self.rekoface):  # the one who sent it
+            self.ours.append(f"{callers[-1].filename}:{callers[-1].lineno}")
+        return super().submit(fn, *args, **kwargs)
+
+
+@pytest.fixture
+def moto_server() -> Iterator[str]:
+    """A moto server on the loopback address (aiobotocore needs a real endpoint)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def test_waiting_on_an_aiobotocore_sqs_queue_uses_no_thread_at_all(moto_server: str) -> None:
+    sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=moto_server)
+    url = sqs.create_queue(QueueName="rekoface-native")["QueueUrl"]
+    fake = _fake(in_progress_polls=None)
+    fake.connect_sqs(sqs, url)
+    channel = NotificationChannel(
+        "arn:aws:sns:us-east-1:123456789012:AmazonRekognition-done",
+        "arn:aws:iam::123456789012:role/rekognition",
+    )
+    requests = [
+        FaceSearchRequest(S3Video("videos", f"v{i}.mp4"), "employees", notification_channel=channel)
+        for i in range(3)
+    ]
+    session = importlib.import_module("aiobotocore.session").AioSession()
+    asked: list[str] = []
+
+    def note_job(params: Any, **_: Any) -> None:
+        asked.append(params["JobId"])
+
+    def end_after_the_first_look(**_: Any) -> None:
+        # The job ends just after a waiter's first look (IN_PROGRESS), so its notification
+        # is on the queue when the waiters receive.
+        job_id = asked.pop()
+        if fake.jobs[job_id].state == "IN_PROGRESS":
+            fake.finish(job_id)
+
+    async def main() -> list[JobState]:
+        asyncio.get_running_loop().set_default_executor(threads)
+        async with (
+            aiobotocore_client(fake) as rekognition,
+            session.create_client(
+                "sqs", region_name="us-east-1", endpoint_url=moto_server
+            ) as aio_sqs,
+        ):
+            events = rekognition.meta.events
+            events.register("provide-client-params.rekognition.GetFaceSearch", note_job)
+            events.register("after-call.rekognition.GetFaceSearch", end_after_the_first_look)
+            poller = SqsNotificationPoller(url, sqs_client=aio_sqs, wait_time_seconds=0)
+            client = AsyncFaceSearchClient(rekognition, poller=poller)
+            jobs = [await client.start(r) for r in requests]
+            statuses = await asyncio.gather(*(client.wait(job) for job in jobs))
+            return [status.state for status in statuses]
+
+    threads = _ThreadWatch()
+    assert asyncio.run(main()) == [JobState.SUCCEEDED] * 3
+    assert threads.ours == []  # rekoface sent nothing to a worker thread
+    assert not sqs.receive_message(QueueUrl=url).get("Messages")  # each notification deleted
