@@ -382,7 +382,7 @@ class _ThreadWatch(concurrent.futures.ThreadPoolExecutor):
         return super().submit(fn, *args, **kwargs)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def moto_server() -> Iterator[str]:
     """A moto server on the loopback address (aiobotocore needs a real endpoint)."""
     from moto.server import ThreadedMotoServer
@@ -443,3 +443,51 @@ def test_waiting_on_an_aiobotocore_sqs_queue_uses_no_thread_at_all(moto_server: 
     assert asyncio.run(main()) == [JobState.SUCCEEDED] * 3
     assert threads.ours == []  # rekoface sent nothing to a worker thread
     assert not sqs.receive_message(QueueUrl=url).get("Messages")  # each notification deleted
+
+
+def test_completions_on_an_aiobotocore_sqs_client_delete_only_what_was_handled(
+    moto_server: str,
+) -> None:
+    sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=moto_server)
+    url = sqs.create_queue(QueueName="rekoface-fleet")["QueueUrl"]
+    fake = _fake(in_progress_polls=None)
+    fake.connect_sqs(sqs, url)
+    channel = NotificationChannel(
+        "arn:aws:sns:us-east-1:123456789012:AmazonRekognition-fleet",
+        "arn:aws:iam::123456789012:role/rekognition",
+    )
+    session = importlib.import_module("aiobotocore.session").AioSession()
+
+    async def main() -> list[str]:
+        async with (
+            aiobotocore_client(fake) as rekognition,
+            session.create_client(
+                "sqs", region_name="us-east-1", endpoint_url=moto_server
+            ) as aio_sqs,
+        ):
+            client = AsyncFaceSearchClient(rekognition)
+            for name in ("a.mp4", "b.mp4"):
+                request = FaceSearchRequest(
+                    S3Video("videos", name), "employees", notification_channel=channel
+                )
+                fake.finish((await client.start(request)).job_id)
+            handled: list[str] = []
+            completions = client.completions(
+                url, sqs_client=aio_sqs, wait_time_seconds=0, idle_timeout=0
+            )
+            async for completion in completions:
+                try:
+                    async with completion:
+                        video = completion.notification.video
+                        if video is not None and video.name == "b.mp4":
+                            raise KeyError("this one fails")
+                        handled.append(completion.job_id)
+                except KeyError:
+                    pass
+            return handled
+
+    handled = asyncio.run(main())
+    assert len(handled) == 1
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]  # type: ignore[arg-type]
+    assert sum(int(n) for n in counts.values()) == 1  # the failed one stays for redelivery
