@@ -159,8 +159,11 @@ class Receiver:
     def claim(
         self, messages: list[MessageTypeDef]
     ) -> tuple[list[tuple[str, CompletionNotification]], bool]:
-        """Hand this process's notifications to their waiters: (receipt handle, notification)
-        of each, to delete next, and whether a waiter got one. The rest are left alone."""
+        """Hand this process's notifications to their waiters; leave the rest alone.
+
+        Returns each of ours as (receipt handle, notification), to be deleted next (by
+        `route`, or awaited by the asyncio client), and whether a waiter got one.
+        """
         ours: list[tuple[str, CompletionNotification]] = []
         delivered = False
         with self.cond:

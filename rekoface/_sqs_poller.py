@@ -1,9 +1,10 @@
 """`SqsNotificationPoller`: wait for a job's completion notification on this process's queue.
 
 Private module; the public name is ``rekoface.pollers.SqsNotificationPoller`` (and
-``rekoface.SqsNotificationPoller``). It sequences the wait; the shared receiver
-(`_receiver`) does the receiving, and `_sqs` makes the client and waits out
-transient errors. Never imports the client.
+``rekoface.SqsNotificationPoller``). Its wait is a plan of steps with no I/O
+(`SqsNotificationPoller.plan`), driven by the sync `wait` here and by the asyncio
+client alike; the shared receiver (`_receiver`) does the receiving, and `_sqs` makes
+the client and waits out transient errors. Never imports the client.
 """
 
 from __future__ import annotations
