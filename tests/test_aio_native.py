@@ -14,6 +14,7 @@ import importlib
 import os
 import threading
 import traceback
+import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -398,7 +399,7 @@ def moto_server() -> Iterator[str]:
 
 def test_waiting_on_an_aiobotocore_sqs_queue_uses_no_thread_at_all(moto_server: str) -> None:
     sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=moto_server)
-    url = sqs.create_queue(QueueName="rekoface-native")["QueueUrl"]
+    url = sqs.create_queue(QueueName=f"rekoface-native-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     fake = _fake(in_progress_polls=None)
     fake.connect_sqs(sqs, url)
     channel = NotificationChannel(
@@ -449,7 +450,7 @@ def test_completions_on_an_aiobotocore_sqs_client_delete_only_what_was_handled(
     moto_server: str,
 ) -> None:
     sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=moto_server)
-    url = sqs.create_queue(QueueName="rekoface-fleet")["QueueUrl"]
+    url = sqs.create_queue(QueueName=f"rekoface-fleet-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     fake = _fake(in_progress_polls=None)
     fake.connect_sqs(sqs, url)
     channel = NotificationChannel(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import uuid
 from typing import Any
 
 import boto3
@@ -43,7 +44,9 @@ class Queue:
 
     def __init__(self) -> None:
         sqs = boto3.client("sqs", region_name="us-east-1")
-        self.url = sqs.create_queue(QueueName="rekoface-done")["QueueUrl"]
+        # A queue of its own: the process's receiver of a URL remembers across tests.
+        name = f"rekoface-done-{uuid.uuid4().hex[:8]}"
+        self.url = sqs.create_queue(QueueName=name)["QueueUrl"]
         self.fake = FakeRekognition(in_progress_polls=None, seed=5)
         self.fake.add_collection("employees")
         self.fake.connect_sqs(sqs, self.url)
