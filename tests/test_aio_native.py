@@ -225,7 +225,7 @@ class TestRetries:
                 return (await client.status(job)).state
 
         assert run(main(), loop) == JobState.IN_PROGRESS
-        assert loop.waits == time.sleeps  # the same delays, awaited
+        assert loop.waits == pytest.approx(time.sleeps)  # the same delays, awaited
         assert len(threads) == 5  # the start, then three throttled status calls and one more
         assert set(threads) == {threading.get_ident()}  # all on the loop's thread
 

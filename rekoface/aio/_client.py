@@ -12,7 +12,7 @@ from rekoface import _core
 from rekoface.client import FaceSearchClient
 from rekoface.errors import ConfigurationError
 
-from ._native import LoopBridge, is_aiobotocore_client, native_call
+from ._native import LoopBridge, is_async_client, native_call
 from ._results import AsyncFaceSearchResults
 from ._threads import LoopSleep, iterate_in_threads
 
@@ -41,8 +41,9 @@ class AsyncFaceSearchClient:
     Takes `FaceSearchClient`'s arguments (checked the same way), but `poller` is an
     `AsyncPoller`. Every boto3 call runs in a worker thread under the retry policy
     (whose synchronous sleeps run in that thread too), so concurrent tasks overlap.
-    An aiobotocore client passed as `boto3_client` is used natively instead: its calls
-    are awaited on the loop, and the retry policy's delays are awaited too. It may be
+    An aiobotocore client passed as `boto3_client` (or any client whose methods are
+    coroutine functions) is used natively instead: its calls are awaited on the loop,
+    and the retry policy's delays are awaited too. It may be
     built outside a running loop. ``async with`` closes the boto3 client it built
     (never one passed in) and never suppresses the block's exception.
     """
@@ -71,7 +72,9 @@ class AsyncFaceSearchClient:
         _check_async_poller("poller", poller)
         #: The aiobotocore client, when one was given: then the sync client below talks
         #: to it through a bridge, for the parts that run in a worker thread.
-        self._aio: Any = boto3_client if is_aiobotocore_client(boto3_client) else None
+        self._aio: Any = (
+            boto3_client if is_async_client(boto3_client, "start_face_search") else None
+        )
         self._bridge = LoopBridge(boto3_client) if self._aio is not None else None
         # The sync client owns the boto3 client and the retry policy; it never waits.
         self._sync = FaceSearchClient(
@@ -338,7 +341,7 @@ class AsyncFaceSearchClient:
         if self._bridge is not None:
             self._bridge.loop = loop
             found.append(self._bridge)
-        if is_aiobotocore_client(sqs_client):
+        if is_async_client(sqs_client, "receive_message"):
             sqs = LoopBridge(sqs_client)
             sqs.loop = loop
             found.append(sqs)

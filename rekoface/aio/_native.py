@@ -31,6 +31,7 @@ __all__ = [
     "NeedsPage",
     "PageSource",
     "is_aiobotocore_client",
+    "is_async_client",
     "native_call",
 ]
 
@@ -62,6 +63,16 @@ def is_aiobotocore_client(client: object) -> bool:
     module = sys.modules.get("aiobotocore.client")
     base: object = getattr(module, "AioBaseClient", None)
     return isinstance(base, type) and isinstance(client, base)
+
+
+def is_async_client(client: object, method: str) -> bool:
+    """Whether `client`'s calls are awaited: an aiobotocore client, or any whose `method`
+    is a coroutine function (an async client of the same shape, such as a wrapper)."""
+    if client is None:
+        return False
+    return is_aiobotocore_client(client) or inspect.iscoroutinefunction(
+        getattr(client, method, None)
+    )
 
 
 async def native_call(

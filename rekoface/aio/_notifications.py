@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from rekoface import _receiver, _sqs
 from rekoface._sqs_poller import Delete, Receive
 
-from ._native import is_aiobotocore_client
+from ._native import is_async_client
 
 if TYPE_CHECKING:
     from rekoface.pollers import SqsNotificationPoller
@@ -40,7 +40,7 @@ async def wait_for_notification(
 ) -> JobStatus:
     """`SqsNotificationPoller.wait`, awaited: the same plan, the shared receiver."""
     client: Any = poller.sqs_client
-    native = is_aiobotocore_client(client)
+    native = is_async_client(client, "receive_message")
     receiver = _receiver.receiver_for(poller.queue_url)
     rounds = _rounds_for(receiver)
     how = _receiver.Round(client, poller.wait_time_seconds, poller.sleep, poller.clock)
