@@ -1,4 +1,4 @@
-"""nox sessions: the Python 3.10-3.13 matrix, the lowest dependencies, typing, docs, wheel.
+"""nox sessions: the Python 3.10-3.13 matrix, lowest dependencies, aiobotocore, typing, docs, wheel.
 
 ``bash .ci/run`` runs them all; run one with ``nox -s tests-3.12`` (``nox -l`` lists them).
 Interpreters come from pyenv: every ``$PYENV_ROOT/versions/3.1x.y/bin`` is put on PATH,
@@ -23,7 +23,7 @@ nox.needs_version = ">=2024.4.15"
 nox.options.error_on_missing_interpreters = True  # a missing Python fails the run
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "no"
-nox.options.sessions = ["tests", "lowest", "typing", "docs", "wheel"]
+nox.options.sessions = ["tests", "lowest", "aiobotocore", "typing", "docs", "wheel"]
 
 # Tests never ask the instance-metadata address, and never touch a real profile.
 ENV = {"AWS_EC2_METADATA_DISABLED": "true", "PYTHONDONTWRITEBYTECODE": "1"}
@@ -92,6 +92,21 @@ def lowest(session: nox.Session) -> None:
     session.install("-c", str(pins), *_dev_requirements(*TEST_TOOLS))
     session.run("uv", "pip", "check", external=True)
     session.run("pytest", "-q", "-x", "-p", "no:cacheprovider", *session.posargs, env=ENV)
+
+
+@nox.session(python=PYTHONS[2])
+def aiobotocore(session: nox.Session) -> None:
+    """The asyncio tests with the extra ``rekoface[aiobotocore]``, under aiobotocore's own pin.
+
+    aiobotocore pins botocore (and so boto3) to a narrow window, so it gets its own
+    environment instead of the dev one. Here a missing aiobotocore fails the native
+    tests instead of skipping them.
+    """
+    session.install("-e", ".[aiobotocore]", *_dev_requirements(*TEST_TOOLS))
+    session.run("uv", "pip", "check", external=True)
+    tests = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").glob("test_aio*.py"))
+    env = {**ENV, "REKOFACE_REQUIRE_AIOBOTOCORE": "1"}
+    session.run("pytest", "-q", "-x", "-p", "no:cacheprovider", *tests, *session.posargs, env=env)
 
 
 @nox.session(python=PYTHONS[1])

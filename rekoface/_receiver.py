@@ -151,6 +151,19 @@ class Receiver:
 
     def route(self, client: SQSClient, messages: list[MessageTypeDef]) -> bool:
         """Hand over, then delete, the notifications of this process's jobs; leave the rest."""
+        ours, delivered = self.claim(messages)
+        for handle, note in ours:
+            delete(client, self.queue_url, handle, note.job_id)
+        return delivered
+
+    def claim(
+        self, messages: list[MessageTypeDef]
+    ) -> tuple[list[tuple[str, CompletionNotification]], bool]:
+        """Hand this process's notifications to their waiters; leave the rest alone.
+
+        Returns each of ours as (receipt handle, notification), to be deleted next (by
+        `route`, or awaited by the asyncio client), and whether a waiter got one.
+        """
         ours: list[tuple[str, CompletionNotification]] = []
         delivered = False
         with self.cond:
@@ -171,9 +184,7 @@ class Receiver:
                     remember(self.unclaimed, note.job_id, (note, handle))
             if delivered:
                 self.cond.notify_all()
-        for handle, note in ours:
-            delete(client, self.queue_url, handle, note.job_id)
-        return delivered
+        return ours, delivered
 
 
 _RECEIVERS: dict[str, Receiver] = {}

@@ -1,9 +1,10 @@
 """`SqsNotificationPoller`: wait for a job's completion notification on this process's queue.
 
 Private module; the public name is ``rekoface.pollers.SqsNotificationPoller`` (and
-``rekoface.SqsNotificationPoller``). It sequences the wait; the shared receiver
-(`_receiver`) does the receiving, and `_sqs` makes the client and waits out
-transient errors. Never imports the client.
+``rekoface.SqsNotificationPoller``). Its wait is a plan of steps with no I/O
+(`SqsNotificationPoller.plan`), driven by the sync `wait` here and by the asyncio
+client alike; the shared receiver (`_receiver`) does the receiving, and `_sqs` makes
+the client and waits out transient errors. Never imports the client.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Final
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 from . import _receiver, _sqs
 from ._validation import raise_if_any
@@ -137,18 +138,48 @@ class SqsNotificationPoller:
         timeout: float | None = None,
     ) -> JobStatus:
         """Wait for the job's notification (or a fallback check) to show it ended."""
-        limit = self.timeout if timeout is None else _sqs.checked_timeout(timeout)
         client = self.sqs_client
         receiver = _receiver.receiver_for(self.queue_url)
         how = _receiver.Round(client, self.wait_time_seconds, self.sleep, self.clock)
+        plan = self.plan(job_id, receiver, timeout)
+        step = next(plan)
+        try:
+            while True:
+                if isinstance(step, Receive):
+                    receiver.step(how, step.waiter, step.wake_at)
+                    step = next(plan)
+                elif isinstance(step, Delete):
+                    _receiver.delete(client, self.queue_url, step.receipt_handle, job_id)
+                    step = next(plan)
+                else:
+                    step = plan.send(fetch_status(job_id))
+        except StopIteration as done:
+            status: JobStatus = done.value
+            return status
+        finally:
+            plan.close()
+
+    def plan(
+        self, job_id: str, receiver: _receiver.Receiver, timeout: float | None = None
+    ) -> Generator[Step, JobStatus | None, JobStatus]:
+        """The wait's decisions, with no I/O: each step says what to do next.
+
+        `FETCH` wants the job's status sent back; `Delete` a notification deleted and
+        `Receive` a receiving round (or the wait for one) until its `wake_at`, both
+        answered with ``next``. Returns the final status; raises `PollTimeoutError`.
+        Closing it (or its end) unregisters the waiter. The sync `wait` and the
+        asyncio client drive the same plan.
+        """
+        limit = self.timeout if timeout is None else _sqs.checked_timeout(timeout)
         start = self.clock()
         deadline = math.inf if limit is None else start + limit
         waiter, unclaimed_handle = receiver.register(job_id)
         finished = False
         try:
             if unclaimed_handle is not None:
-                _receiver.delete(client, self.queue_url, unclaimed_handle, job_id)
-            status = fetch_status(job_id)
+                yield Delete(unclaimed_handle)
+            status = yield FETCH
+            assert status is not None
             last_fetch = self.clock()
             next_check = last_fetch + self.fallback_interval
             while status.state == JobState.IN_PROGRESS:
@@ -156,23 +187,46 @@ class SqsNotificationPoller:
                 hint = receiver.take_hint(waiter)
                 if hint is not None:
                     logger.debug("job %s: notification %s, confirming", job_id, hint.status)
-                    status = fetch_status(job_id)
+                    status = yield FETCH
+                    assert status is not None
                     last_fetch = self.clock()
                     next_check = last_fetch + min(self.fallback_interval, _RECONFIRM_DELAY)
                 elif now >= deadline:
                     if last_fetch < deadline:
-                        status = fetch_status(job_id)
+                        status = yield FETCH
+                        assert status is not None
                         if status.state != JobState.IN_PROGRESS:
                             break
                     raise PollTimeoutError(job_id, self.clock() - start)
                 elif now >= next_check:
                     logger.debug("job %s: no notification yet, asking GetFaceSearch", job_id)
-                    status = fetch_status(job_id)
+                    status = yield FETCH
+                    assert status is not None
                     last_fetch = self.clock()
                     next_check = last_fetch + self.fallback_interval
                 else:
-                    receiver.step(how, waiter, min(next_check, deadline))
+                    yield Receive(waiter, min(next_check, deadline))
             finished = True
             return status
         finally:
             receiver.unregister(waiter, finished=finished)
+
+
+#: A plan's step that wants the job's status sent back.
+FETCH: Final = "fetch"
+
+
+class Delete(NamedTuple):
+    """A plan's step: delete this notification of the job (seen before the wait began)."""
+
+    receipt_handle: str
+
+
+class Receive(NamedTuple):
+    """A plan's step: receive one round (or wait for the current one) until `wake_at`."""
+
+    waiter: _receiver.Waiter
+    wake_at: float
+
+
+Step = str | Delete | Receive

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import random as _random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import attrs
@@ -146,19 +146,62 @@ class RetryPolicy:
         try:
             return fn()
         except Exception as exc:
-            kind = _classify(exc)
-            if not (
-                (kind == _FAST and self.max_attempts > 1)
-                or (
-                    kind == _LIMIT
-                    and self.retry_limit_exceeded
-                    and self.limit_exceeded_max_attempts > 1
-                )
-            ):
+            if not _worth_retrying(self, exc):
                 raise
             first_error = exc
         # Outside the except block, so the last error is raised without a __context__.
         return _retry(self, fn, first_error, operation_name, started)
+
+
+def _worth_retrying(policy: RetryPolicy, exc: BaseException) -> bool:
+    """Whether a first failure starts retrying at all (its kind has a budget above one)."""
+    kind = _classify(exc)
+    return (kind == _FAST and policy.max_attempts > 1) or (
+        kind == _LIMIT and policy.retry_limit_exceeded and policy.limit_exceeded_max_attempts > 1
+    )
+
+
+async def call_async(
+    policy: RetryPolicy,
+    fn: Callable[[], Awaitable[T]],
+    *,
+    operation_name: str,
+    sleep: Callable[[float], Awaitable[object]],
+) -> T:
+    """`RetryPolicy.call` for a coroutine: the same decisions, each delay awaited with `sleep`.
+
+    For `rekoface.aio`'s native (aiobotocore) transport: the policy's own synchronous
+    `sleep` is not used; its `clock`, `random` and budgets are.
+    """
+    started = policy.clock()
+    try:
+        return await fn()
+    except Exception as exc:
+        if not _worth_retrying(policy, exc):
+            raise
+        first_error = exc
+    import tenacity
+
+    state = _CallState(policy, operation_name, started)
+    pending = [first_error]
+
+    async def attempt() -> T:
+        if pending:
+            raise pending.pop()
+        return await fn()
+
+    async def pause(seconds: float) -> None:
+        await sleep(seconds)
+
+    retrying = tenacity.AsyncRetrying(
+        sleep=pause,
+        retry=state.should_retry,
+        wait=state.wait,
+        stop=state.stop,
+        before_sleep=state.before_sleep,
+        reraise=True,
+    )
+    return await retrying(attempt)
 
 
 def _retry(

@@ -61,6 +61,17 @@ def test_import_rekoface_does_not_import_aio() -> None:
     assert out.stdout.strip() == "False"
 
 
+def test_aiobotocore_is_never_imported_for_the_thread_transport_or_the_fake() -> None:
+    code = (
+        "import sys, rekoface.testing, rekoface.aio\n"
+        "fake = rekoface.testing.FakeRekognition()\n"
+        "client = rekoface.aio.AsyncFaceSearchClient(fake.client())\n"
+        "print(client.native, 'aiobotocore' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
 class TestParity:
     """The same fake seed gives the async client exactly what it gives the sync one."""
 

@@ -2,10 +2,11 @@
 
 A thin second facade over the sync one. Every boto3 call (with its retries, whose
 synchronous sleeps run with it) goes to a worker thread (`asyncio.to_thread`), so the
-event loop never blocks and calls from concurrent tasks overlap; every decision
-(argument checks, tokens, error mapping, retry decisions, parsing, the wait's
-schedule) is the sync client's, reused rather than copied. ``import rekoface`` does not
-import this package.
+event loop never blocks and calls from concurrent tasks overlap; an aiobotocore client,
+where one is passed, is awaited natively instead (retry delays awaited too). Every
+decision (argument checks, tokens, error mapping, retry decisions, parsing, the wait's
+schedule, the SQS wait's plan) is the sync client's, reused rather than copied.
+``import rekoface`` does not import this package, and nothing here imports aiobotocore.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import asyncio
 import concurrent.futures
 import inspect
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 __all__ = ["LoopSleep", "iterate_in_threads"]
 
@@ -49,14 +49,21 @@ class LoopSleep:
             future.cancel()
 
 
+class Cancellable(Protocol):
+    """What the engine waits on from its thread (`LoopSleep`, a `LoopBridge`)."""
+
+    def cancel(self) -> None: ...
+
+
 async def iterate_in_threads(
-    iterator: Iterator[_T], sleep: LoopSleep | None = None
+    iterator: Iterator[_T], *waits: Cancellable
 ) -> AsyncGenerator[_T, None]:
     """Each item of a sync `iterator` (that never yields `None`), each step in a worker thread.
 
     One step at a time and none ahead. When the iteration stops early (``break``,
-    cancellation), the engine's pending sleeps are cancelled and a generator is closed
-    (in a thread: closing may call AWS), as the sync ``for`` loop would.
+    cancellation), what the engine waits on in its thread (`waits`: its sleeps, its
+    calls on the loop) is cancelled and a generator is closed (in a thread: closing
+    may call AWS), as the sync ``for`` loop would.
     """
     try:
         while True:
@@ -66,7 +73,7 @@ async def iterate_in_threads(
             yield item
             del item
     finally:
-        if sleep is not None:
-            sleep.cancel()
+        for wait in waits:
+            wait.cancel()
         if inspect.isgenerator(iterator) and not iterator.gi_running:
             await asyncio.to_thread(iterator.close)

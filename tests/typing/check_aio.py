@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         JobStatus,
         PersonMatch,
         RetryPolicy,
+        SqsNotificationPoller,
         VideoMetadata,
     )
     from rekoface.aio import (
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
         AsyncFaceSearchResults,
         AsyncPoller,
     )
+    from rekoface.testing import FakeRekognition, aiobotocore_client, attach_aiobotocore
 
     async def client_calls(boto3_client: RekognitionClient, request: FaceSearchRequest) -> None:
         async with AsyncFaceSearchClient(boto3_client, retry=RetryPolicy()) as client:
@@ -83,6 +85,37 @@ if TYPE_CHECKING:
         def blocking(seconds: float) -> None: ...
 
         client.search_many(requests, sleep=blocking)  # type: ignore[arg-type]
+
+    class AioRekognition:
+        """An aiobotocore-like client, typed as types-aiobotocore types one."""
+
+        async def start_face_search(self, **kwargs: object) -> dict[str, object]: ...
+
+        async def get_face_search(self, *, JobId: str, MaxResults: int = 1000) -> object: ...  # noqa: N803
+
+        async def close(self) -> None: ...
+
+    class AioSqs:
+        async def receive_message(self, **kwargs: object) -> dict[str, object]: ...
+
+        async def delete_message(self, **kwargs: object) -> dict[str, object]: ...
+
+    async def native(request: FaceSearchRequest, queue_url: str) -> None:
+        client = AsyncFaceSearchClient(AioRekognition())
+        assert_type(client.native, bool)
+        assert_type(await client.start(request), FaceSearchJob)
+        poller = SqsNotificationPoller(queue_url)
+        assert_type(await client.wait("job-id", poller=poller), JobStatus)
+        AsyncFaceSearchClient(AioRekognition(), poller=poller)
+        async for done in client.completions(queue_url, sqs_client=AioSqs()):
+            assert_type(done, Completion)
+        AsyncFaceSearchClient(AioSqs())  # type: ignore[arg-type]
+
+    async def fake_clients(fake: FakeRekognition) -> None:
+        async with aiobotocore_client(fake, region_name="eu-west-1") as aio:
+            client = AsyncFaceSearchClient(aio)
+            assert_type(client, AsyncFaceSearchClient)
+        attach_aiobotocore(fake, object())
 
     async def pollers() -> None:
         async def pause(seconds: float) -> None: ...

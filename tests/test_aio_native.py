@@ -1,0 +1,494 @@
+"""rekoface.aio on an aiobotocore client: calls awaited on the loop, measured against sync.
+
+Needs aiobotocore (extra ``rekoface[aiobotocore]``), which the main dev environment
+does not install (it pins botocore): the module skips without it, except where
+REKOFACE_REQUIRE_AIOBOTOCORE=1 (the ``aiobotocore`` nox session), where a missing
+aiobotocore fails. The clients are real aiobotocore clients answered by the fake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import importlib
+import os
+import threading
+import traceback
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import boto3
+import pytest
+from aio_time import VirtualTimeLoop, run
+from faketime import FakeTime
+
+if os.environ.get("REKOFACE_REQUIRE_AIOBOTOCORE") == "1":
+    importlib.import_module("aiobotocore")
+else:
+    pytest.importorskip("aiobotocore")
+
+import rekoface as rekoface_package
+from rekoface import (
+    BatchOutcome,
+    FaceSearchClient,
+    FaceSearchRequest,
+    JobFailedError,
+    JobNotCompleteError,
+    JobState,
+    NotificationChannel,
+    RequestValidationError,
+    ResourceNotFoundError,
+    RetryPolicy,
+    S3Video,
+    SqsNotificationPoller,
+    ThrottlingError,
+    TransportError,
+)
+from rekoface.aio import AsyncBackoffPoller, AsyncFaceSearchClient
+from rekoface.testing import FakeRekognition, aiobotocore_client
+
+_T = TypeVar("_T")
+
+REQUEST = FaceSearchRequest(S3Video("my-bucket", "lobby.mp4"), "employees", 80)
+
+
+def _fake(**kwargs: Any) -> FakeRekognition:
+    fake = FakeRekognition(**{"in_progress_polls": 2, "seed": 7, **kwargs})
+    fake.add_collection("employees")
+    return fake
+
+
+async def _no_wait(seconds: float) -> None:
+    await asyncio.sleep(0)
+
+
+def _never_sleeps(seconds: float) -> None:
+    raise AssertionError(f"the policy's synchronous sleep was called ({seconds}s)")
+
+
+def _get_calls(fake: FakeRekognition) -> int:
+    return sum(1 for call in fake.calls if call.operation == "GetFaceSearch")
+
+
+@asynccontextmanager
+async def native(fake: FakeRekognition, **kwargs: Any) -> AsyncIterator[AsyncFaceSearchClient]:
+    """An AsyncFaceSearchClient on a new aiobotocore client the fake answers."""
+    async with aiobotocore_client(fake) as aio:
+        client = AsyncFaceSearchClient(
+            aio, **{"poller": AsyncBackoffPoller(sleep=_no_wait), **kwargs}
+        )
+        assert client.native
+        yield client
+
+
+def with_native(
+    fake: FakeRekognition,
+    body: Callable[[AsyncFaceSearchClient], Coroutine[Any, Any, _T]],
+    **kwargs: Any,
+) -> _T:
+    async def main() -> _T:
+        async with native(fake, **kwargs) as client:
+            return await body(client)
+
+    return run(main())
+
+
+def test_an_aiobotocore_client_is_native_and_a_boto3_one_is_not() -> None:
+    fake = _fake()
+    assert not AsyncFaceSearchClient(fake.client()).native
+
+    async def main() -> None:
+        async with aiobotocore_client(fake) as aio:
+            client = AsyncFaceSearchClient(aio)
+            assert client.native
+            assert client.boto3_client is aio
+            assert client.retry == RetryPolicy()  # aiobotocore's own retries are off
+
+    run(main())
+
+
+class TestParity:
+    """The same fake seed gives the native client exactly what it gives the sync one."""
+
+    def test_same_job_and_same_matches_in_the_same_order(self) -> None:
+        sync_fake, async_fake = _fake(), _fake()
+        sync = FaceSearchClient(sync_fake.client())
+        sync_results = sync.search(REQUEST, idempotency_key="lobby", poller=_sync_poller())
+        sync_matches = list(sync_results)
+        sync_pages = list(sync.results(sync_results.job_id, page_size=7).pages())
+
+        async def body(client: AsyncFaceSearchClient) -> tuple[Any, ...]:
+            results = await client.search(REQUEST, idempotency_key="lobby")
+            matches = [match async for match in results]
+            pages = [page async for page in client.results(results.job_id, page_size=7).pages()]
+            return (
+                results.job_id,
+                matches,
+                pages,
+                await results.video_metadata(),
+                await results.appearances(max_gap_ms=500, group_by="face"),
+            )
+
+        job_id, matches, pages, metadata, appearances = with_native(async_fake, body)
+        assert job_id == sync_results.job_id
+        assert matches == sync_matches
+        assert matches
+        assert pages == sync_pages
+        assert len(pages) > 1
+        assert metadata == sync_results.video_metadata
+        assert appearances == sync_results.appearances(max_gap_ms=500, group_by="face")
+
+    def test_same_key_gives_the_same_job_as_the_sync_client(self) -> None:
+        fake = _fake()
+        sync_job = FaceSearchClient(fake.client()).start(REQUEST, idempotency_key="k")
+
+        async def body(client: AsyncFaceSearchClient) -> Any:
+            return await client.start(REQUEST, idempotency_key="k")
+
+        job = with_native(fake, body)
+        assert job.job_id == sync_job.job_id
+        assert job.client_request_token == sync_job.client_request_token
+        assert len(fake.jobs) == 1
+
+    def test_same_typed_errors(self) -> None:
+        missing = FaceSearchRequest(S3Video("my-bucket", "lobby.mp4"), "nobody", 80)
+        fake = _fake(in_progress_polls=None)
+        sync = FaceSearchClient(fake.client())
+        with pytest.raises(ResourceNotFoundError) as sync_error:
+            sync.start(missing)
+
+        async def body(client: AsyncFaceSearchClient) -> None:
+            with pytest.raises(ResourceNotFoundError) as async_error:
+                await client.start(missing)
+            assert str(async_error.value) == str(sync_error.value)
+            job = await client.start(REQUEST)
+            with pytest.raises(JobNotCompleteError):
+                [match async for match in client.results(job)]
+            fake.finish(job.job_id, status="FAILED", status_message="bad video")
+            with pytest.raises(JobFailedError, match="bad video"):
+                await client.wait(job)
+            calls = len(fake.calls)
+            with pytest.raises(RequestValidationError, match="MaxResults"):
+                await client.search(REQUEST, page_size=0)
+            assert len(fake.calls) == calls  # refused before any call
+
+        with_native(fake, body)
+
+    def test_a_lost_answer_is_the_same_transport_error_with_the_token(self) -> None:
+        fake = _fake()
+        fake.drop_response("StartFaceSearch", times=2)
+        with pytest.raises(TransportError) as sync_error:
+            FaceSearchClient(fake.client(), retry=RetryPolicy.never()).start(
+                REQUEST, idempotency_key="lost"
+            )
+
+        async def body(client: AsyncFaceSearchClient) -> None:
+            with pytest.raises(TransportError) as async_error:
+                await client.start(REQUEST, idempotency_key="lost")
+            assert async_error.value.client_request_token == sync_error.value.client_request_token
+            assert async_error.value.client_request_token is not None
+
+        with_native(fake, body, retry=RetryPolicy.never())
+        assert len(fake.jobs) == 1  # both lost answers were of the one job
+
+
+class TestRetries:
+    def test_delays_are_the_sync_policys_awaited_on_the_loop_thread(self) -> None:
+        time = FakeTime()
+        sync_fake = _fake(in_progress_polls=None)
+        sync_fake.inject_error("GetFaceSearch", "ThrottlingException", times=3)
+        sync = FaceSearchClient(
+            sync_fake.client(),
+            retry=RetryPolicy(sleep=time.sleep, clock=time.clock, random=lambda: 0.5),
+        )
+        sync_job = sync.start(REQUEST, idempotency_key="k")
+        assert sync.status(sync_job).state == JobState.IN_PROGRESS
+        assert len(time.sleeps) == 3
+
+        fake = _fake(in_progress_polls=None)
+        fake.inject_error("GetFaceSearch", "ThrottlingException", times=3)
+        loop = VirtualTimeLoop()
+        threads: list[int] = []
+
+        async def main() -> JobState:
+            async with aiobotocore_client(fake) as aio:
+                aio.meta.events.register(
+                    "before-call.rekognition", lambda **_: threads.append(threading.get_ident())
+                )
+                retry = RetryPolicy(sleep=_never_sleeps, clock=loop.time, random=lambda: 0.5)
+                client = AsyncFaceSearchClient(aio, retry=retry)
+                job = await client.start(REQUEST, idempotency_key="k")
+                loop.waits.clear()
+                return (await client.status(job)).state
+
+        assert run(main(), loop) == JobState.IN_PROGRESS
+        assert loop.waits == pytest.approx(time.sleeps)  # the same delays, awaited
+        assert len(threads) == 5  # the start, then three throttled status calls and one more
+        assert set(threads) == {threading.get_ident()}  # all on the loop's thread
+
+    def test_the_last_error_is_raised_typed_when_the_budget_ends(self) -> None:
+        fake = _fake()
+        fake.inject_error("StartFaceSearch", "ThrottlingException", times=3)
+        retry = RetryPolicy(max_attempts=3, sleep=_never_sleeps, random=lambda: 0.0)
+
+        async def body(client: AsyncFaceSearchClient) -> None:
+            with pytest.raises(ThrottlingError):
+                await client.start(REQUEST)
+
+        with_native(fake, body, retry=retry)
+        assert len(fake.jobs) == 0
+        assert sum(1 for c in fake.calls if c.operation == "StartFaceSearch") == 3
+
+
+class TestCancellation:
+    def test_cancelling_during_a_retry_delay_stops_it_and_leaves_the_client_usable(self) -> None:
+        fake = _fake(in_progress_polls=None)
+        loop = VirtualTimeLoop()
+
+        async def main() -> JobState:
+            retry = RetryPolicy(sleep=_never_sleeps, clock=loop.time, random=lambda: 1.0)
+            async with native(fake, retry=retry) as client:
+                job = await client.start(REQUEST)
+                fake.inject_error("GetFaceSearch", "ThrottlingException", times=1)
+                asking = asyncio.create_task(client.status(job))
+                while _get_calls(fake) == 0:
+                    await asyncio.sleep(0)
+                asking.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await asking
+                assert _get_calls(fake) == 1  # no retry after the cancel
+                return (await client.status(job)).state
+
+        assert run(main(), loop) == JobState.IN_PROGRESS
+        assert loop.waits == []  # the delay was never waited out
+
+    def test_cancelling_a_wait_stops_polling(self) -> None:
+        fake = _fake(in_progress_polls=None)
+        polled = asyncio.Event()
+
+        async def sleep(seconds: float) -> None:
+            polled.set()
+            await asyncio.Event().wait()
+
+        async def body(client: AsyncFaceSearchClient) -> JobState:
+            job = await client.start(REQUEST)
+            waiting = asyncio.create_task(client.wait(job, poller=AsyncBackoffPoller(sleep=sleep)))
+            await polled.wait()
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            calls = _get_calls(fake)
+            fake.finish(job.job_id)
+            status = await client.wait(job)
+            assert _get_calls(fake) == calls + 1
+            return status.state
+
+        assert with_native(fake, body) == JobState.SUCCEEDED
+
+
+class TestLaziness:
+    def test_nothing_is_fetched_before_iteration_and_one_page_per_step(self) -> None:
+        fake = _fake(in_progress_polls=0)
+
+        async def body(client: AsyncFaceSearchClient) -> None:
+            job = await client.start(REQUEST)
+            results = client.results(job, page_size=2)
+            pages = results.pages()
+            assert _get_calls(fake) == 0
+            first = await pages.__anext__()
+            assert _get_calls(fake) == 1
+            assert first.next_token is not None
+            await pages.__anext__()
+            assert _get_calls(fake) == 2  # no page ahead
+            await pages.aclose()  # type: ignore[attr-defined]
+            assert await results.video_metadata() == first.video_metadata
+            assert _get_calls(fake) == 2  # known from the first page fetched
+            matches = results.__aiter__()
+            await matches.__anext__()
+            await matches.__anext__()
+            assert _get_calls(fake) == 3  # the first page again, not the second
+            fresh = client.results(job)
+            assert await fresh.video_metadata() == first.video_metadata
+            assert await fresh.video_metadata() == first.video_metadata
+            assert _get_calls(fake) == 4  # fetched once, when first asked
+
+        with_native(fake, body)
+
+
+def test_search_many_on_an_aiobotocore_client_yields_what_the_sync_batch_yields() -> None:
+    def world() -> FakeRekognition:
+        fake = FakeRekognition(in_progress_polls=None, job_duration=120.0, seed=3)
+        fake.add_collection("employees")
+        return fake
+
+    items = [FaceSearchRequest(S3Video("videos", f"v{i:03d}.mp4"), "employees") for i in range(6)]
+    sync_fake = world()
+    sync = FaceSearchClient(
+        sync_fake.client(), retry=RetryPolicy(sleep=sync_fake.advance, clock=sync_fake.now)
+    )
+    expected = list(
+        sync.search_many(
+            items, key="nightly", max_in_flight=2, sleep=sync_fake.advance, clock=sync_fake.now
+        )
+    )
+    fake = world()
+
+    async def advance(seconds: float) -> None:
+        fake.advance(seconds)
+
+    async def body(client: AsyncFaceSearchClient) -> list[BatchOutcome]:
+        batch = client.search_many(
+            items, key="nightly", max_in_flight=2, sleep=advance, clock=fake.now
+        )
+        return [outcome async for outcome in batch]
+
+    got = with_native(fake, body, retry=RetryPolicy(sleep=fake.advance, clock=fake.now))
+    assert [(o.index, o.job and o.job.job_id, o.ok) for o in got] == [
+        (o.index, o.job and o.job.job_id, o.ok) for o in expected
+    ]
+    assert all(o.ok for o in got)
+
+
+def _sync_poller() -> Any:
+    from rekoface import BackoffPoller
+
+    return BackoffPoller(sleep=FakeTime().sleep)
+
+
+class _ThreadWatch(concurrent.futures.ThreadPoolExecutor):
+    """A default executor that records each job rekoface sends to a worker thread.
+
+    aiobotocore itself builds its SSL contexts in one when it opens a connection: that
+    is its own, not rekoface's.
+    """
+
+    rekoface = str(Path(rekoface_package.__file__).parent)
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self.ours: list[str] = []
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        asyncio_dir = str(Path(asyncio.__file__).parent)
+        callers = [
+            frame
+            for frame in traceback.extract_stack()[:-1]
+            if not frame.filename.startswith(asyncio_dir)
+        ]
+        if callers and callers[-1].filename.startswith(self.rekoface):  # the one who sent it
+            self.ours.append(f"{callers[-1].filename}:{callers[-1].lineno}")
+        return super().submit(fn, *args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def moto_server() -> Iterator[str]:
+    """A moto server on the loopback address (aiobotocore needs a real endpoint)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def test_waiting_on_an_aiobotocore_sqs_queue_uses_no_thread_at_all(moto_server: str) -> None:
+    sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=moto_server)
+    url = sqs.create_queue(QueueName=f"rekoface-native-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    fake = _fake(in_progress_polls=None)
+    fake.connect_sqs(sqs, url)
+    channel = NotificationChannel(
+        "arn:aws:sns:us-east-1:123456789012:AmazonRekognition-done",
+        "arn:aws:iam::123456789012:role/rekognition",
+    )
+    requests = [
+        FaceSearchRequest(S3Video("videos", f"v{i}.mp4"), "employees", notification_channel=channel)
+        for i in range(3)
+    ]
+    session = importlib.import_module("aiobotocore.session").AioSession()
+    asked: list[str] = []
+
+    def note_job(params: Any, **_: Any) -> None:
+        asked.append(params["JobId"])
+
+    def end_after_the_first_look(**_: Any) -> None:
+        # The job ends just after a waiter's first look (IN_PROGRESS), so its notification
+        # is on the queue when the waiters receive.
+        job_id = asked.pop()
+        if fake.jobs[job_id].state == "IN_PROGRESS":
+            fake.finish(job_id)
+
+    async def main() -> list[JobState]:
+        asyncio.get_running_loop().set_default_executor(threads)
+        async with (
+            aiobotocore_client(fake) as rekognition,
+            session.create_client(
+                "sqs", region_name="us-east-1", endpoint_url=moto_server
+            ) as aio_sqs,
+        ):
+            events = rekognition.meta.events
+            events.register("provide-client-params.rekognition.GetFaceSearch", note_job)
+            events.register("after-call.rekognition.GetFaceSearch", end_after_the_first_look)
+            poller = SqsNotificationPoller(url, sqs_client=aio_sqs, wait_time_seconds=0)
+            client = AsyncFaceSearchClient(rekognition, poller=poller)
+            jobs = [await client.start(r) for r in requests]
+            statuses = await asyncio.gather(*(client.wait(job) for job in jobs))
+            return [status.state for status in statuses]
+
+    threads = _ThreadWatch()
+    assert asyncio.run(main()) == [JobState.SUCCEEDED] * 3
+    assert threads.ours == []  # rekoface sent nothing to a worker thread
+    assert not sqs.receive_message(QueueUrl=url).get("Messages")  # each notification deleted
+
+
+def test_completions_on_an_aiobotocore_sqs_client_delete_only_what_was_handled(
+    moto_server: str,
+) -> None:
+    sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=moto_server)
+    url = sqs.create_queue(QueueName=f"rekoface-fleet-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    fake = _fake(in_progress_polls=None)
+    fake.connect_sqs(sqs, url)
+    channel = NotificationChannel(
+        "arn:aws:sns:us-east-1:123456789012:AmazonRekognition-fleet",
+        "arn:aws:iam::123456789012:role/rekognition",
+    )
+    session = importlib.import_module("aiobotocore.session").AioSession()
+
+    async def main() -> list[str]:
+        async with (
+            aiobotocore_client(fake) as rekognition,
+            session.create_client(
+                "sqs", region_name="us-east-1", endpoint_url=moto_server
+            ) as aio_sqs,
+        ):
+            client = AsyncFaceSearchClient(rekognition)
+            for name in ("a.mp4", "b.mp4"):
+                request = FaceSearchRequest(
+                    S3Video("videos", name), "employees", notification_channel=channel
+                )
+                fake.finish((await client.start(request)).job_id)
+            handled: list[str] = []
+            completions = client.completions(
+                url, sqs_client=aio_sqs, wait_time_seconds=0, idle_timeout=0
+            )
+            async for completion in completions:
+                try:
+                    async with completion:
+                        video = completion.notification.video
+                        if video is not None and video.name == "b.mp4":
+                            raise KeyError("this one fails")
+                        handled.append(completion.job_id)
+                except KeyError:
+                    pass
+            return handled
+
+    handled = asyncio.run(main())
+    assert len(handled) == 1
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]  # type: ignore[arg-type]
+    assert sum(int(n) for n in counts.values()) == 1  # the failed one stays for redelivery
