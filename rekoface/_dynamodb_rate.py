@@ -25,7 +25,7 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from ._dynamodb_slots import HOLDER, SLOT, dynamodb_number
+from ._dynamodb_slots import HOLDER, SLOT, dynamodb_number, lenient_get
 from ._leases import start_gap
 from .errors import RekoFaceError
 
@@ -183,9 +183,7 @@ class SharedStartRate:
 
 def _readable(answer: Mapping[str, Any]) -> float | None:
     """The new ``next`` in an ``UpdateItem`` answer, leniently."""
-    attributes = answer.get("Attributes")
-    value = attributes.get(NEXT) if isinstance(attributes, Mapping) else None
-    text = value.get("N") if isinstance(value, Mapping) else None
+    text = lenient_get(lenient_get(lenient_get(answer, "Attributes"), NEXT), "N")
     if not isinstance(text, str):
         return None
     try:

@@ -100,7 +100,7 @@ def dynamodb_number(value: float) -> str:
 
 def _expiry(item: Mapping[str, Any]) -> float | None:
     """A slot item's lease expiry, leniently: ``None`` if it holds no readable one."""
-    text = _get(item.get(EXPIRES), "N")
+    text = lenient_get(item.get(EXPIRES), "N")
     if not isinstance(text, str):
         return None
     try:
@@ -111,7 +111,7 @@ def _expiry(item: Mapping[str, Any]) -> float | None:
 
 def _is_live(item: Mapping[str, Any], now: float) -> bool:
     """Whether a slot item holds a lease that has not run out at `now`."""
-    if not _get(item.get(HOLDER), "S"):
+    if not lenient_get(item.get(HOLDER), "S"):
         return False
     expires = _expiry(item)
     return expires is not None and expires > now
@@ -396,11 +396,15 @@ class DynamoDBSlotStore:
                 self._client.batch_get_item, RequestItems={self._table_name: request}
             )
             answer = self._call("BatchGetItem", get)
-            for item in _list(_get(_get(answer, "Responses"), self._table_name)):
-                slot = _get(_get(item, SLOT), "S")
+            for item in _list(lenient_get(lenient_get(answer, "Responses"), self._table_name)):
+                slot = lenient_get(lenient_get(item, SLOT), "S")
                 if isinstance(slot, str):
                     found[slot] = cast("Mapping[str, Any]", item)
-            left = _list(_get(_get(_get(answer, "UnprocessedKeys"), self._table_name), "Keys"))
+            left = _list(
+                lenient_get(
+                    lenient_get(lenient_get(answer, "UnprocessedKeys"), self._table_name), "Keys"
+                )
+            )
             if not left:
                 return
             if round_ < _UNPROCESSED_ROUNDS:
@@ -425,7 +429,8 @@ def _names(*placeholders: str) -> dict[str, str]:
     return {placeholder: _NAMES[placeholder] for placeholder in placeholders}
 
 
-def _get(document: object, key: str) -> object:
+def lenient_get(document: object, key: str) -> object:
+    """`document[key]` if `document` is a mapping, else `None`: service output is read leniently."""
     if isinstance(document, Mapping):
         return cast("Mapping[str, object]", document).get(key)
     return None
@@ -439,7 +444,7 @@ def _check_key(table_name: str, table: Mapping[str, Any]) -> None:
     """Refuse a table whose key is not the slot table's (one string partition key)."""
     key_schema = table.get("KeySchema")
     attributes = {
-        _get(a, "AttributeName"): _get(a, "AttributeType")
+        lenient_get(a, "AttributeName"): lenient_get(a, "AttributeType")
         for a in _list(table.get("AttributeDefinitions"))
     }
     if key_schema != [{"AttributeName": SLOT, "KeyType": "HASH"}] or attributes.get(SLOT) != "S":
