@@ -20,12 +20,11 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from ._dynamodb_slots import HOLDER, SLOT, dynamodb_number, lenient_get
+from ._dynamodb_slots import HOLDER, SLOT, dynamodb_number, lenient_get, number_value
 from ._leases import start_gap
 from .errors import RekoFaceError
 
@@ -183,10 +182,4 @@ class SharedStartRate:
 
 def _readable(answer: Mapping[str, Any]) -> float | None:
     """The new ``next`` in an ``UpdateItem`` answer, leniently."""
-    text = lenient_get(lenient_get(lenient_get(answer, "Attributes"), NEXT), "N")
-    if not isinstance(text, str):
-        return None
-    try:
-        return float(Decimal(text))
-    except (InvalidOperation, ValueError, OverflowError):
-        return None
+    return number_value(lenient_get(lenient_get(answer, "Attributes"), NEXT))

@@ -98,15 +98,20 @@ def dynamodb_number(value: float) -> str:
     return format(Decimal(repr(float(value))), "f")
 
 
-def _expiry(item: Mapping[str, Any]) -> float | None:
-    """A slot item's lease expiry, leniently: ``None`` if it holds no readable one."""
-    text = lenient_get(item.get(EXPIRES), "N")
+def number_value(attribute: object) -> float | None:
+    """A DynamoDB number attribute (``{"N": "..."}``) as a float, leniently: else ``None``."""
+    text = lenient_get(attribute, "N")
     if not isinstance(text, str):
         return None
     try:
         return float(Decimal(text))
     except (InvalidOperation, ValueError, OverflowError):
         return None
+
+
+def _expiry(item: Mapping[str, Any]) -> float | None:
+    """A slot item's lease expiry, leniently: ``None`` if it holds no readable one."""
+    return number_value(item.get(EXPIRES))
 
 
 def _is_live(item: Mapping[str, Any], now: float) -> bool:

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from rekoface.pollers import Poller
     from rekoface.results import FaceSearchResults, JobStatus
 
+    from .progress import BatchBar
+
 __all__ = ["COMMANDS", "HTML_COMMANDS", "build_request", "check_format"]
 
 EXIT_OUTPUT: Final = 1
@@ -375,6 +377,21 @@ def _slot_store(ctx: Context) -> Any:
     )
 
 
+def _batch_options(ctx: Context, bar: BatchBar) -> dict[str, Any]:
+    """The `search_many` options a file batch and a queue worker take from the same flags."""
+    args = ctx.args
+    return {
+        "max_in_flight": args.max_in_flight,
+        "timeout": args.timeout,
+        "queue_url": args.queue_url,
+        "sqs_client": ctx.sqs_client(args.queue_url) if args.queue_url is not None else None,
+        "sleep": bar.sleeper(ctx.sleep),
+        "clock": ctx.clock,
+        "progress": bar.update,
+        "slots": _slot_store(ctx),
+    }
+
+
 def cmd_batch(ctx: Context) -> int:
     import sys
 
@@ -413,19 +430,7 @@ def cmd_batch(ctx: Context) -> int:
         ctx.stderr, clock=ctx.clock, enabled=not args.quiet, total=len(videos) if known else None
     )
     sources = Sources(template, videos, uri_list, s3_client, bar.message)
-    sqs_client = ctx.sqs_client(args.queue_url) if args.queue_url is not None else None
-    batch = client.search_many(
-        sources.requests(),
-        key=args.key,
-        max_in_flight=args.max_in_flight,
-        timeout=args.timeout,
-        queue_url=args.queue_url,
-        sqs_client=sqs_client,
-        sleep=bar.sleeper(ctx.sleep),
-        clock=ctx.clock,
-        progress=bar.update,
-        slots=_slot_store(ctx),
-    )
+    batch = client.search_many(sources.requests(), key=args.key, **_batch_options(ctx, bar))
     failed = 0
     try:
         check_collection(ctx, template.collection_id)  # after every argument is checked
@@ -488,20 +493,9 @@ def _batch_from_queue(ctx: Context, template: FaceSearchRequest, output: Any) ->
         sleep=ctx.sleep,
         clock=ctx.clock,
     )
-    sqs_client = ctx.sqs_client(args.queue_url) if args.queue_url is not None else None
     failed = 0
     with queue:  # on the way out, messages not settled go back to the queue at once
-        batch = queue.search_many(
-            client,
-            max_in_flight=args.max_in_flight,
-            timeout=args.timeout,
-            queue_url=args.queue_url,
-            sqs_client=sqs_client,
-            sleep=bar.sleeper(ctx.sleep),
-            clock=ctx.clock,
-            progress=bar.update,
-            slots=_slot_store(ctx),
-        )
+        batch = queue.search_many(client, **_batch_options(ctx, bar))
         try:
             for outcome in batch:
                 record, ok = line_for(client, outcome, output)
