@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 
 from ._validation import is_finite_number, raise_if_any, shown
-from .appearances import GROUPINGS, Appearance, fold_appearances
+from .appearances import GROUPINGS, Appearance, fold_raw_appearances
 from .errors import FieldError, RequestValidationError
 from .face_details import (
     AgeRange,
@@ -229,7 +229,8 @@ class FaceSearchResults:
             )
         raise_if_any(errors)
         assert key is not None
-        return fold_appearances(self, max_gap_ms, key)
+        # The page dicts, not typed matches: no model is built for a match only folded.
+        return fold_raw_appearances((persons for persons, _ in self._raw_pages()), max_gap_ms, key)
 
     def _raw_pages(self) -> Iterator[tuple[list[Mapping[str, Any]], str | None]]:
         """Each page's ``Persons`` items as the service sent them, and the token after it.
