@@ -152,17 +152,23 @@ def _typed_sightings(
 def _raw_sightings(
     pages: Iterable[Iterable[Mapping[str, Any]]], *, per_face: bool
 ) -> Iterator[Sighting]:
+    for persons in pages:
+        yield from _page_sightings(persons, per_face)
+        # Let go of this page before the next is fetched: one page alive at a time.
+        del persons
+
+
+def _page_sightings(persons: Iterable[Mapping[str, Any]], per_face: bool) -> Iterator[Sighting]:
     # The keys `parse_person_match_now` requires are required here too (KeyError), and
     # the groups are `by_face`'s and `by_person`'s, read from the dicts.
-    for persons in pages:
-        for raw in persons:
-            ts = raw["Timestamp"]
-            for item in raw.get("FaceMatches") or ():
-                face = item["Face"]
-                face_id = face["FaceId"]
-                external = face.get("ExternalImageId")
-                group = face_id if per_face else external or face.get("UserId") or face_id
-                yield ts, group, item["Similarity"], face_id, external
+    for raw in persons:
+        ts = raw["Timestamp"]
+        for item in raw.get("FaceMatches") or ():
+            face = item["Face"]
+            face_id = face["FaceId"]
+            external = face.get("ExternalImageId")
+            group = face_id if per_face else external or face.get("UserId") or face_id
+            yield ts, group, item["Similarity"], face_id, external
 
 
 def _fold(sightings: Iterable[Sighting], max_gap: float) -> list[Appearance]:

@@ -522,6 +522,24 @@ def test_iteration_holds_one_page_at_a_time() -> None:
     assert len(alive) == 6
 
 
+@pytest.mark.parametrize("min_similarity", [None, 95.0])
+def test_appearances_hold_one_page_at_a_time(min_similarity: float | None) -> None:
+    pages = three_pages()
+    alive: list[weakref.ref[Any]] = []
+
+    def fetch(token: str | None) -> Mapping[str, Any]:
+        assert all(ref() is None for ref in alive), "the previous page is still referenced"
+        page = WeakDict(copy.deepcopy(pages[token]))
+        page["Persons"] = WeakList(WeakDict(person) for person in page["Persons"])
+        alive.extend([weakref.ref(page), *map(weakref.ref, page["Persons"])])
+        return page
+
+    found = FaceSearchResults(JOB_ID, fetch, min_similarity=min_similarity).appearances()
+
+    assert found
+    assert len(alive) == 3 + 6  # three pages, six persons: each checked gone before the next
+
+
 def test_each_page_is_logged_at_debug(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.DEBUG, logger="rekoface"):
         list(FaceSearchResults(JOB_ID, Pages(three_pages())))
