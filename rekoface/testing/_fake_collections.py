@@ -21,6 +21,8 @@ from typing import Any, Final, cast
 
 import attrs
 
+from . import _data
+
 __all__ = ["IMAGE_ERRORS", "MAX_LIST_PAGE", "CollectionStore", "FakeServiceError", "ImageSpec"]
 
 FACE_MODEL_VERSION: Final = "7.0"
@@ -257,23 +259,9 @@ class CollectionStore:
 
 
 def _detail(rng: random.Random) -> dict[str, Any]:
-    width = round(rng.uniform(0.1, 0.4), 6)
-    height = round(rng.uniform(0.15, 0.5), 6)
     return {
-        "BoundingBox": {
-            "Width": width,
-            "Height": height,
-            "Left": round(rng.uniform(0.0, 1.0 - width), 6),
-            "Top": round(rng.uniform(0.0, 1.0 - height), 6),
-        },
+        "BoundingBox": _data.bounding_box(rng, widths=(0.1, 0.4), heights=(0.15, 0.5)),
         "Confidence": round(rng.uniform(99.0, 100.0), 4),
-        "Pose": {
-            "Roll": round(rng.uniform(-10, 10), 4),
-            "Yaw": round(rng.uniform(-20, 20), 4),
-            "Pitch": round(rng.uniform(-10, 10), 4),
-        },
-        "Quality": {
-            "Brightness": round(rng.uniform(40, 90), 4),
-            "Sharpness": round(rng.uniform(40, 95), 4),
-        },
+        "Pose": _data.pose(rng, 10, 20, 10),
+        "Quality": _data.quality(rng, 40, 40),
     }
