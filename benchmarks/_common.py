@@ -24,17 +24,21 @@ TIMER = time.process_time
 class Sizes:
     """How much work each figure does. `FULL` for the published run, `QUICK` for CI."""
 
-    start_calls: int = 200
+    #: Rounds long enough (about a sixth of a second) that one burst of another
+    #: process's work is a small part of one.
+    start_calls: int = 500
     start_rounds: int = 30
     iterate_pages: int = 20
     iterate_page_size: int = 1000
-    iterate_rounds: int = 5
+    #: Nine rounds, not five: on a shared two-core machine one round in five can be off by
+    #: a tenth, and the median of five moves with it (the control's spread shows it).
+    iterate_rounds: int = 9
     iterate_all_pages: int = 5
     import_runs: int = 30
     importtime_runs: int = 5
     appearances_pages: int = 100
     appearances_page_size: int = 1000
-    appearances_rounds: int = 5
+    appearances_rounds: int = 9
     memory_pages: int = 100
     memory_page_size: int = 1000
     backoff_lengths: tuple[float, ...] = ()

@@ -90,3 +90,27 @@ FieldParser = tuple[str, Callable[[Any], Any], Callable[[Any, Any], None]]
 def lazy_fields(cls: type[LazyFields], parsers: Mapping[str, FieldParser]) -> None:
     """Declare how `cls` parses each of its lazy fields on first access."""
     cls._parsers = parsers  # pyright: ignore[reportPrivateUsage] - the class's own table
+
+
+def record_parser(cls: type, keys: Mapping[str, str]) -> Callable[[Any], Any]:
+    """A parser of the API's dict into `cls`: each field (a slot) from its key of `keys`.
+
+    ``None`` gives ``None``; a missing key, a ``None`` field. Written out as source and
+    compiled once (as attrs writes its ``__init__``): the straight-line code of a hand-
+    written parser, a slot setter per field, with no loop over the fields at parse time.
+    """
+    names = {f"_set_{i}": setter for i, setter in enumerate(setters(cls, *keys))}
+    lines = [
+        "def parse(raw):",
+        "    if raw is None:",
+        "        return None",
+        "    get = raw.get",
+        "    obj = new(cls)",
+        *(f"    _set_{i}(obj, get({key!r}))" for i, key in enumerate(keys.values())),
+        "    return obj",
+    ]
+    namespace: dict[str, Any] = {"new": new, "cls": cls, **names}
+    exec(compile("\n".join(lines), f"<rekoface parser of {cls.__qualname__}>", "exec"), namespace)  # noqa: S102 - our own fixed source
+    parse: Callable[[Any], Any] = namespace["parse"]
+    parse.__qualname__ = parse.__name__ = f"parse_{cls.__name__.lower()}"
+    return parse

@@ -1,8 +1,10 @@
 """Who was seen when: person matches folded into intervals per person or per face.
 
-`FaceSearchResults.appearances` streams its matches through `fold_appearances`,
-which keeps one open interval per group and a list of the closed ones only for
-groups seen more than once; the answer does not depend on the order of the matches
+`FaceSearchResults.appearances` streams the service's page dicts through
+`fold_raw_appearances` (no model is built for a match it only folds), and
+`fold_appearances` takes typed matches; both read each face match as a `Sighting`
+for one fold, which keeps one open interval per group and a list of the closed ones
+only for groups seen more than once; the answer does not depend on the order of the matches
 (``TIMESTAMP`` or ``INDEX``). A group is a person by default (`by_person`: people
 index several photos of one person under one ``ExternalImageId``), or one indexed
 face (`by_face`).
@@ -13,9 +15,9 @@ setters).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from operator import itemgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -24,7 +26,14 @@ from ._lazy import new, setters
 if TYPE_CHECKING:
     from .matches import FaceMatch, PersonMatch
 
-__all__ = ["GROUPINGS", "Appearance", "by_face", "by_person", "fold_appearances"]
+__all__ = [
+    "GROUPINGS",
+    "Appearance",
+    "by_face",
+    "by_person",
+    "fold_appearances",
+    "fold_raw_appearances",
+]
 
 
 def _own_face(appearance: Appearance) -> tuple[str, ...]:
@@ -75,16 +84,20 @@ class Appearance:
     "face_ids",
 )
 
-#: An interval: (first, last, best similarity, count, external image id, the face of
-#: the best match, the faces merged). A tuple of plain values, replaced rather than
+#: One face match as the fold reads it: (timestamp, group, similarity, face id,
+#: external image id). Typed matches (`fold_appearances`) and the service's page dicts
+#: (`fold_raw_appearances`, what `FaceSearchResults.appearances` uses: no model is
+#: built for a match it only folds) both become these.
+Sighting = tuple[int, str, float, str, "str | None"]
+#: An interval: (first, group, last, best similarity, count, external image id, the face
+#: of the best match, the faces merged). A tuple of plain values, replaced rather than
 #: updated, so that the garbage collector stops tracking it: a grouping of 100,000
-#: faces holds 100,000 of them. The faces merged are the one face id while only one
-#: face was seen (nothing to allocate), then (first match, face id) pairs.
-_Faces = "str | tuple[tuple[int, str], ...]"
-_Interval = tuple[int, int, float, int, "str | None", str, "str | tuple[tuple[int, str], ...]"]
+#: faces holds 100,000 of them. It sorts as the answer does, by (first, group), which is
+#: unique (intervals of one group are apart), so no tie reaches the rest. The faces
+#: merged are the one face id while only one face was seen (nothing to allocate), then
+#: (first match, face id) pairs.
+_Interval = tuple[int, str, int, float, int, "str | None", str, "str | tuple[tuple[int, str], ...]"]
 _FIRST = itemgetter(0)
-#: A finished interval, in the order the answer is sorted by: (first, key, interval).
-_Row = tuple[int, str, _Interval]
 
 
 def by_face(face_match: FaceMatch) -> str:
@@ -113,70 +126,99 @@ def fold_appearances(
 
     Face matches of one group at most `max_gap` apart belong to one interval.
     """
+    return _fold(_typed_sightings(matches, key), max_gap)
+
+
+def fold_raw_appearances(
+    pages: Iterable[Iterable[Mapping[str, Any]]], max_gap: float, key: Callable[[FaceMatch], str]
+) -> list[Appearance]:
+    """`fold_appearances` of the service's ``Persons`` dicts, page by page, by `by_person` or
+    `by_face`: the same answer, without building a `PersonMatch` for every match."""
+    if key is not by_person and key is not by_face:
+        raise ValueError("raw pages fold by_person or by_face only")
+    return _fold(_raw_sightings(pages, per_face=key is by_face), max_gap)
+
+
+def _typed_sightings(
+    matches: Iterable[PersonMatch], key: Callable[[FaceMatch], str]
+) -> Iterator[Sighting]:
+    for match in matches:
+        ts = match.timestamp
+        for face_match in match.face_matches:
+            face = face_match.face
+            yield ts, key(face_match), face_match.similarity, face.face_id, face.external_image_id
+
+
+def _raw_sightings(
+    pages: Iterable[Iterable[Mapping[str, Any]]], *, per_face: bool
+) -> Iterator[Sighting]:
+    for persons in pages:
+        yield from _page_sightings(persons, per_face)
+        # Let go of this page before the next is fetched: one page alive at a time.
+        del persons
+
+
+def _page_sightings(persons: Iterable[Mapping[str, Any]], per_face: bool) -> Iterator[Sighting]:
+    # The keys `parse_person_match_now` requires are required here too (KeyError), and
+    # the groups are `by_face`'s and `by_person`'s, read from the dicts.
+    for raw in persons:
+        ts = raw["Timestamp"]
+        for item in raw.get("FaceMatches") or ():
+            face = item["Face"]
+            face_id = face["FaceId"]
+            external = face.get("ExternalImageId")
+            group = face_id if per_face else external or face.get("UserId") or face_id
+            yield ts, group, item["Similarity"], face_id, external
+
+
+def _fold(sightings: Iterable[Sighting], max_gap: float) -> list[Appearance]:
     # Each group has one open interval; a match within `max_gap` of its range joins it,
     # any other closes it and opens a new one. In TIMESTAMP order that is already the
     # answer; in any other order (INDEX: person by person) closed intervals of one
     # group may overlap or touch, and `_merged` joins them.
     open_: dict[str, _Interval] = {}
     closed: dict[str, list[_Interval]] = {}
-    # The two usual groupings are read inline: this loop is hot.
-    per_face, per_person = key is by_face, key is by_person
-    for match in matches:
-        ts = match.timestamp
-        for face_match in match.face_matches:
-            face = face_match.face
-            if per_face:
-                group = face.face_id
-            elif per_person:
-                group = face.external_image_id or face.user_id or face.face_id
+    for ts, group, similarity, face_id, external_id in sightings:
+        current = open_.get(group)
+        if current is not None:
+            first, _, last, best, count, external, best_face, faces = current
+            if first - max_gap <= ts <= last + max_gap:
+                if similarity > best:
+                    best, best_face = similarity, face_id
+                if faces != face_id:
+                    faces = _with_face(faces, first, ts, face_id)
+                open_[group] = (
+                    ts if ts < first else first,
+                    group,
+                    ts if ts > last else last,
+                    best,
+                    count + 1,
+                    external if external is not None else external_id,
+                    best_face,
+                    faces,
+                )
+                continue
+            earlier = closed.get(group)
+            if earlier is None:
+                closed[group] = [current]
             else:
-                group = key(face_match)
-            current = open_.get(group)
-            if current is not None:
-                first, last, best, count, external, best_face, faces = current
-                if first - max_gap <= ts <= last + max_gap:
-                    similarity = face_match.similarity
-                    if similarity > best:
-                        best, best_face = similarity, face.face_id
-                    if not per_face and faces != face.face_id:
-                        faces = _with_face(faces, first, ts, face.face_id)
-                    open_[group] = (
-                        ts if ts < first else first,
-                        ts if ts > last else last,
-                        best,
-                        count + 1,
-                        external if external is not None else face.external_image_id,
-                        best_face,
-                        faces,
-                    )
-                    continue
-                earlier = closed.get(group)
-                if earlier is None:
-                    closed[group] = [current]
-                else:
-                    earlier.append(current)
-            face_id = face.face_id
-            open_[group] = (
-                ts,
-                ts,
-                face_match.similarity,
-                1,
-                face.external_image_id,
-                face_id,
-                face_id,
-            )
+                earlier.append(current)
+        open_[group] = (ts, group, ts, similarity, 1, external_id, face_id, face_id)
 
-    rows: list[_Row] = []
-    for group, current in open_.items():
-        earlier = closed.get(group)
-        if earlier is None:  # seen in one interval only: nothing to sort or merge
-            rows.append((current[0], group, current))
-        else:
-            earlier.append(current)
-            rows += _merged(group, earlier, max_gap)
-    # (first, key) is unique: intervals of one group are apart, so no tie reaches the interval.
+    if closed:
+        rows: list[_Interval] = []
+        for group, current in open_.items():
+            earlier = closed.get(group)
+            if earlier is None:  # seen in one interval only: nothing to sort or merge
+                rows.append(current)
+            else:
+                earlier.append(current)
+                rows += _merged(earlier, max_gap)
+    else:
+        rows = list(open_.values())
+    del open_, closed
     rows.sort()
-    return [_appearance(group, interval) for _, group, interval in rows]
+    return [_appearance(interval) for interval in rows]
 
 
 def _with_face(
@@ -199,39 +241,39 @@ def _with_face(
     return (*faces, (ts, face_id))
 
 
-def _merged(group: str, intervals: list[_Interval], max_gap: float) -> list[_Row]:
+def _merged(intervals: list[_Interval], max_gap: float) -> list[_Interval]:
     """Join the overlapping or close intervals of one group, in time order."""
     intervals.sort(key=_FIRST)
-    rows: list[_Row] = []
-    first, last, best, count, external, best_face, faces = intervals[0]
+    rows: list[_Interval] = []
+    first, group, last, best, count, external, best_face, faces = intervals[0]
     for interval in intervals[1:]:
         if interval[0] - last <= max_gap:
-            last = max(last, interval[1])
-            if interval[2] > best:
-                best, best_face = interval[2], interval[5]
-            count += interval[3]
+            last = max(last, interval[2])
+            if interval[3] > best:
+                best, best_face = interval[3], interval[6]
+            count += interval[4]
             if external is None:
-                external = interval[4]
-            theirs = interval[6]
+                external = interval[5]
+            theirs = interval[7]
             for ts, face_id in ((interval[0], theirs),) if isinstance(theirs, str) else theirs:
                 if faces != face_id:
                     faces = _with_face(faces, first, ts, face_id)
         else:
-            rows.append((first, group, (first, last, best, count, external, best_face, faces)))
-            first, last, best, count, external, best_face, faces = interval
-    rows.append((first, group, (first, last, best, count, external, best_face, faces)))
+            rows.append((first, group, last, best, count, external, best_face, faces))
+            first, group, last, best, count, external, best_face, faces = interval
+    rows.append((first, group, last, best, count, external, best_face, faces))
     return rows
 
 
-def _appearance(group: str, interval: _Interval) -> Appearance:
+def _appearance(interval: _Interval) -> Appearance:
     appearance = new(Appearance)
-    faces = interval[6]
-    _SET_FACE_ID(appearance, interval[5])
-    _SET_EXTERNAL(appearance, interval[4])
-    _SET_FIRST(appearance, interval[0])
-    _SET_LAST(appearance, interval[1])
-    _SET_BEST(appearance, interval[2])
-    _SET_MATCHES(appearance, interval[3])
+    first, group, last, best, count, external, best_face, faces = interval
+    _SET_FACE_ID(appearance, best_face)
+    _SET_EXTERNAL(appearance, external)
+    _SET_FIRST(appearance, first)
+    _SET_LAST(appearance, last)
+    _SET_BEST(appearance, best)
+    _SET_MATCHES(appearance, count)
     _SET_KEY(appearance, group)
     _SET_FACE_IDS(
         appearance,

@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from ._lazy import SET_RAW_FIELDS, LazyFields, lazy_fields, new, setters
+from ._lazy import SET_RAW_FIELDS, LazyFields, lazy_fields, new, record_parser, setters
 
 __all__ = [
     "AgeRange",
@@ -137,104 +137,21 @@ class FaceDetail(LazyFields):
 
 # --------------------------------------------------------------------------- parsing
 
-_BOX_WIDTH, _BOX_HEIGHT, _BOX_LEFT, _BOX_TOP = setters(
-    BoundingBox, "width", "height", "left", "top"
+#: A parser per part: each field from the API's key (`record_parser` writes them out).
+parse_bounding_box: Callable[[Mapping[str, Any] | None], BoundingBox | None] = record_parser(
+    BoundingBox, {"width": "Width", "height": "Height", "left": "Left", "top": "Top"}
 )
-_AGE_LOW, _AGE_HIGH = setters(AgeRange, "low", "high")
-_ATTRIBUTE_VALUE, _ATTRIBUTE_CONFIDENCE = setters(FaceAttribute, "value", "confidence")
-_GENDER_VALUE, _GENDER_CONFIDENCE = setters(Gender, "value", "confidence")
-_EMOTION_TYPE, _EMOTION_CONFIDENCE = setters(Emotion, "type", "confidence")
-_LANDMARK_TYPE, _LANDMARK_X, _LANDMARK_Y = setters(Landmark, "type", "x", "y")
-_POSE_ROLL, _POSE_YAW, _POSE_PITCH = setters(Pose, "roll", "yaw", "pitch")
-_QUALITY_BRIGHTNESS, _QUALITY_SHARPNESS = setters(ImageQuality, "brightness", "sharpness")
-_EYES_YAW, _EYES_PITCH, _EYES_CONFIDENCE = setters(EyeDirection, "yaw", "pitch", "confidence")
-
-
-def parse_bounding_box(raw: Mapping[str, Any] | None) -> BoundingBox | None:
-    """A `BoundingBox` from the API's dict (`None` if absent)."""
-    if raw is None:
-        return None
-    get = raw.get
-    box = new(BoundingBox)
-    _BOX_WIDTH(box, get("Width"))
-    _BOX_HEIGHT(box, get("Height"))
-    _BOX_LEFT(box, get("Left"))
-    _BOX_TOP(box, get("Top"))
-    return box
-
-
-def _landmark(raw: Mapping[str, Any]) -> Landmark:
-    get = raw.get
-    landmark = new(Landmark)
-    _LANDMARK_TYPE(landmark, get("Type"))
-    _LANDMARK_X(landmark, get("X"))
-    _LANDMARK_Y(landmark, get("Y"))
-    return landmark
-
-
-def _emotion(raw: Mapping[str, Any]) -> Emotion:
-    emotion = new(Emotion)
-    _EMOTION_TYPE(emotion, raw.get("Type"))
-    _EMOTION_CONFIDENCE(emotion, raw.get("Confidence"))
-    return emotion
-
-
-def _pose(raw: Mapping[str, Any] | None) -> Pose | None:
-    if raw is None:
-        return None
-    get = raw.get
-    pose = new(Pose)
-    _POSE_ROLL(pose, get("Roll"))
-    _POSE_YAW(pose, get("Yaw"))
-    _POSE_PITCH(pose, get("Pitch"))
-    return pose
-
-
-def _quality(raw: Mapping[str, Any] | None) -> ImageQuality | None:
-    if raw is None:
-        return None
-    quality = new(ImageQuality)
-    _QUALITY_BRIGHTNESS(quality, raw.get("Brightness"))
-    _QUALITY_SHARPNESS(quality, raw.get("Sharpness"))
-    return quality
-
-
-def _attribute(raw: Mapping[str, Any] | None) -> FaceAttribute | None:
-    if raw is None:
-        return None
-    attribute = new(FaceAttribute)
-    _ATTRIBUTE_VALUE(attribute, raw.get("Value"))
-    _ATTRIBUTE_CONFIDENCE(attribute, raw.get("Confidence"))
-    return attribute
-
-
-def _age_range(raw: Mapping[str, Any] | None) -> AgeRange | None:
-    if raw is None:
-        return None
-    age = new(AgeRange)
-    _AGE_LOW(age, raw.get("Low"))
-    _AGE_HIGH(age, raw.get("High"))
-    return age
-
-
-def _gender(raw: Mapping[str, Any] | None) -> Gender | None:
-    if raw is None:
-        return None
-    gender = new(Gender)
-    _GENDER_VALUE(gender, raw.get("Value"))
-    _GENDER_CONFIDENCE(gender, raw.get("Confidence"))
-    return gender
-
-
-def _eye_direction(raw: Mapping[str, Any] | None) -> EyeDirection | None:
-    if raw is None:
-        return None
-    get = raw.get
-    eyes = new(EyeDirection)
-    _EYES_YAW(eyes, get("Yaw"))
-    _EYES_PITCH(eyes, get("Pitch"))
-    _EYES_CONFIDENCE(eyes, get("Confidence"))
-    return eyes
+parse_bounding_box.__doc__ = "A `BoundingBox` from the API's dict (`None` if absent)."
+_age_range = record_parser(AgeRange, {"low": "Low", "high": "High"})
+_attribute = record_parser(FaceAttribute, {"value": "Value", "confidence": "Confidence"})
+_gender = record_parser(Gender, {"value": "Value", "confidence": "Confidence"})
+_emotion = record_parser(Emotion, {"type": "Type", "confidence": "Confidence"})
+_landmark = record_parser(Landmark, {"type": "Type", "x": "X", "y": "Y"})
+_pose = record_parser(Pose, {"roll": "Roll", "yaw": "Yaw", "pitch": "Pitch"})
+_quality = record_parser(ImageQuality, {"brightness": "Brightness", "sharpness": "Sharpness"})
+_eye_direction = record_parser(
+    EyeDirection, {"yaw": "Yaw", "pitch": "Pitch", "confidence": "Confidence"}
+)
 
 
 def _emotions(raw: list[Mapping[str, Any]] | None) -> tuple[Emotion, ...]:

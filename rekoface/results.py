@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from operator import itemgetter
 from typing import Any
 
 import attrs
 
 from ._validation import is_finite_number, raise_if_any, shown
-from .appearances import GROUPINGS, Appearance, fold_appearances
+from .appearances import GROUPINGS, Appearance, fold_raw_appearances
 from .errors import FieldError, RequestValidationError
 from .face_details import (
     AgeRange,
@@ -77,6 +78,8 @@ __all__ = [
 ]
 
 _log = logging.getLogger("rekoface")
+#: A page's persons from `_raw_pages`; `map` keeps no reference to the page it passed on.
+_first = itemgetter(0)
 
 
 @attrs.frozen
@@ -229,7 +232,8 @@ class FaceSearchResults:
             )
         raise_if_any(errors)
         assert key is not None
-        return fold_appearances(self, max_gap_ms, key)
+        # The page dicts, not typed matches: no model is built for a match only folded.
+        return fold_raw_appearances(map(_first, self._raw_pages()), max_gap_ms, key)
 
     def _raw_pages(self) -> Iterator[tuple[list[Mapping[str, Any]], str | None]]:
         """Each page's ``Persons`` items as the service sent them, and the token after it.
@@ -248,20 +252,25 @@ class FaceSearchResults:
             persons: list[Mapping[str, Any]] = list(response.get("Persons") or ())
             del response
             if threshold is not None:
-                kept_persons: list[Mapping[str, Any]] = []
-                for raw in persons:
-                    face_matches = raw.get("FaceMatches") or ()
-                    kept = [fm for fm in face_matches if fm["Similarity"] >= threshold]
-                    if len(kept) == len(face_matches):
-                        if kept:
-                            kept_persons.append(raw)
-                    elif kept:
-                        kept_persons.append({**raw, "FaceMatches": kept})
-                persons = kept_persons
+                persons = _kept(persons, threshold)
             yield persons, token
             del persons
             if token is None:
                 return
+
+
+def _kept(persons: Iterable[Mapping[str, Any]], threshold: float) -> list[Mapping[str, Any]]:
+    """The persons with a face match of at least `threshold`, each with only those."""
+    kept_persons: list[Mapping[str, Any]] = []
+    for raw in persons:
+        face_matches = raw.get("FaceMatches") or ()
+        kept = [fm for fm in face_matches if fm["Similarity"] >= threshold]
+        if len(kept) == len(face_matches):
+            if kept:
+                kept_persons.append(raw)
+        elif kept:
+            kept_persons.append({**raw, "FaceMatches": kept})
+    return kept_persons
 
 
 def _filtered(persons: Iterable[Mapping[str, Any]], threshold: float) -> Iterator[PersonMatch]:

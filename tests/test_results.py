@@ -19,6 +19,7 @@ from botocore.stub import Stubber
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rekoface.appearances import GROUPINGS, fold_appearances, fold_raw_appearances
 from rekoface.errors import JobFailedError, JobNotCompleteError, RequestValidationError
 from rekoface.models import S3Video
 from rekoface.results import (
@@ -519,6 +520,24 @@ def test_iteration_holds_one_page_at_a_time() -> None:
 
     assert timestamps == [0, 200, 400, 3000, 3400, 3600]
     assert len(alive) == 6
+
+
+@pytest.mark.parametrize("min_similarity", [None, 95.0])
+def test_appearances_hold_one_page_at_a_time(min_similarity: float | None) -> None:
+    pages = three_pages()
+    alive: list[weakref.ref[Any]] = []
+
+    def fetch(token: str | None) -> Mapping[str, Any]:
+        assert all(ref() is None for ref in alive), "the previous page is still referenced"
+        page = WeakDict(copy.deepcopy(pages[token]))
+        page["Persons"] = WeakList(WeakDict(person) for person in page["Persons"])
+        alive.extend([weakref.ref(page), *map(weakref.ref, page["Persons"])])
+        return page
+
+    found = FaceSearchResults(JOB_ID, fetch, min_similarity=min_similarity).appearances()
+
+    assert found
+    assert len(alive) == 3 + 6  # three pages, six persons: each checked gone before the next
 
 
 def test_each_page_is_logged_at_debug(caplog: pytest.LogCaptureFixture) -> None:
@@ -1057,3 +1076,57 @@ def test_grouping_by_person_is_grouping_by_face_with_one_face_per_person(
         first_seen = list(dict.fromkeys(face for _, face, _ in inside))
         assert list(appearance.face_ids) == first_seen
         assert (appearance.face_id, appearance.best_similarity) in {(f, s) for _, f, s in inside}
+
+
+#: Faces with what identifies their person: an ExternalImageId, only a UserId, or neither.
+FOLD_FACES: dict[str, dict[str, str]] = {
+    DAVE: {"ExternalImageId": "Dave_Bloggs"},
+    DAVE_2: {"UserId": "dave"},
+    ANA: {"ExternalImageId": "Ana_Silva", "UserId": "ana"},
+    "face-x": {},
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    persons=st.lists(
+        st.tuples(
+            st.integers(0, 20_000),
+            st.lists(st.tuples(st.sampled_from(sorted(FOLD_FACES)), st.floats(0, 100)), max_size=3),
+        ),
+        max_size=25,
+    ),
+    max_gap=st.integers(0, 3000),
+    group_by=st.sampled_from(["person", "face"]),
+    min_similarity=st.one_of(st.none(), st.floats(0, 100)),
+)
+def test_appearances_from_the_page_dicts_equal_the_fold_of_typed_matches(
+    persons: list[tuple[int, list[tuple[str, float]]]],
+    max_gap: int,
+    group_by: str,
+    min_similarity: float | None,
+) -> None:
+    # `appearances()` folds the service's dicts; `fold_appearances` (the CLI's) folds typed
+    # matches: one answer, whatever the grouping, the filter or the faces' ids.
+    raw = [
+        {
+            "Timestamp": ts,
+            "FaceMatches": [
+                {"Similarity": sim, "Face": {"FaceId": face, **FOLD_FACES[face]}}
+                for face, sim in matches
+            ],
+        }
+        for ts, matches in persons
+    ]
+    results = FaceSearchResults(JOB_ID, paged(raw, 4), min_similarity=min_similarity)
+
+    found = results.appearances(max_gap_ms=max_gap, group_by=group_by)
+
+    typed = fold_appearances(list(results), max_gap, GROUPINGS[group_by])
+    assert found == typed
+    assert sum(a.matches for a in found) == sum(len(m.face_matches) for m in results)
+
+
+def test_the_raw_fold_refuses_a_grouping_it_cannot_read_from_dicts() -> None:
+    with pytest.raises(ValueError, match="by_person or by_face"):
+        fold_raw_appearances([], 1000, lambda face_match: face_match.face.face_id)

@@ -44,9 +44,22 @@ def siblings(module: str) -> set[str]:
     } & files
 
 
+#: The service: `_fake` (`FakeService`) and the parts it holds, one concern each.
+SERVICE = ("_fake", "_fake_jobs", "_fake_collections", "_fake_faults", "_fake_notifications")
+PARTS = (*SERVICE[1:], "_fake_records", "_data")
+
+
 def test_the_service_imports_no_transport() -> None:
-    assert siblings("_fake") & {"_transport", "_fake_rekognition"} == set()
-    assert not any("botocore" in name for name in imported("_fake"))
+    for module in SERVICE:
+        assert siblings(module) & {"_transport", "_fake_rekognition"} == set(), module
+        assert not any("botocore" in name for name in imported(module)), module
+
+
+def test_the_service_parts_never_import_the_service() -> None:
+    # `FakeService` holds its parts; a part that reached back would make a circle.
+    for module in PARTS:
+        assert "_fake" not in siblings(module), module
+    assert siblings("_fake") >= set(SERVICE[1:])
 
 
 def test_the_transport_knows_only_the_handler_interface() -> None:

@@ -9,9 +9,12 @@ from typing import Any
 
 __all__ = [
     "DEFAULT_DURATION_MILLIS",
+    "bounding_box",
     "make_faces",
     "make_persons",
     "normalise_persons",
+    "pose",
+    "quality",
     "video_metadata",
 ]
 
@@ -26,14 +29,36 @@ def _uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-def _box(rng: random.Random) -> dict[str, float]:
-    width = round(rng.uniform(0.05, 0.3), 6)
-    height = round(rng.uniform(0.1, 0.4), 6)
+def bounding_box(
+    rng: random.Random,
+    widths: tuple[float, float] = (0.05, 0.3),
+    heights: tuple[float, float] = (0.1, 0.4),
+) -> dict[str, float]:
+    """A `BoundingBox` inside the frame, its size drawn from `widths` and `heights`."""
+    width = round(rng.uniform(*widths), 6)
+    height = round(rng.uniform(*heights), 6)
     return {
         "Width": width,
         "Height": height,
         "Left": round(rng.uniform(0.0, 1.0 - width), 6),
         "Top": round(rng.uniform(0.0, 1.0 - height), 6),
+    }
+
+
+def pose(rng: random.Random, roll: float, yaw: float, pitch: float) -> dict[str, float]:
+    """A `Pose` within these many degrees either way."""
+    return {
+        "Roll": round(rng.uniform(-roll, roll), 4),
+        "Yaw": round(rng.uniform(-yaw, yaw), 4),
+        "Pitch": round(rng.uniform(-pitch, pitch), 4),
+    }
+
+
+def quality(rng: random.Random, brightness: float, sharpness: float) -> dict[str, float]:
+    """An `ImageQuality`: brightness from `brightness` to 90, sharpness from `sharpness` to 95."""
+    return {
+        "Brightness": round(rng.uniform(brightness, 90), 4),
+        "Sharpness": round(rng.uniform(sharpness, 95), 4),
     }
 
 
@@ -48,7 +73,7 @@ def make_faces(
     for spec in specs:
         face: dict[str, Any] = {
             "FaceId": _uuid(rng),
-            "BoundingBox": _box(rng),
+            "BoundingBox": bounding_box(rng),
             "ImageId": _uuid(rng),
             "Confidence": round(rng.uniform(99.0, 100.0), 4),
             "IndexFacesModelVersion": "7.0",
@@ -69,15 +94,8 @@ def _face_detail(rng: random.Random, box: Mapping[str, float]) -> dict[str, Any]
             {"Type": kind, "X": round(rng.random(), 6), "Y": round(rng.random(), 6)}
             for kind in _LANDMARKS
         ],
-        "Pose": {
-            "Roll": round(rng.uniform(-30, 30), 4),
-            "Yaw": round(rng.uniform(-45, 45), 4),
-            "Pitch": round(rng.uniform(-30, 30), 4),
-        },
-        "Quality": {
-            "Brightness": round(rng.uniform(30, 90), 4),
-            "Sharpness": round(rng.uniform(20, 95), 4),
-        },
+        "Pose": pose(rng, 30, 45, 30),
+        "Quality": quality(rng, 30, 20),
     }
 
 
@@ -100,7 +118,7 @@ def make_persons(
     strangers: list[dict[str, Any]] = []
     for j in range(count):
         index = rng.randrange(people)
-        box = _box(rng)
+        box = bounding_box(rng)
         person: dict[str, Any] = {"Timestamp": int(j * step)}
         if index < len(faces) and index % 4 != 3:
             similarity = threshold + (100.0 - threshold) * rng.random()

@@ -2,7 +2,7 @@
 IndexFaces, ListFaces and DeleteFaces, answered as the service answers them.
 
 The fake cannot see pixels, so it makes faces up: every image holds one face unless a
-test says otherwise (`CollectionStore.set_image`). An image's ``ImageId`` depends only
+test says otherwise (`CollectionStore.images`). An image's ``ImageId`` depends only
 on the image (bucket, key, version, or its bytes), as the service's depends on its
 content; each ``IndexFaces`` call makes new ``FaceId``s, so indexing an image twice
 leaves two sets of faces, exactly the duplicate the real service leaves.
@@ -21,7 +21,9 @@ from typing import Any, Final, cast
 
 import attrs
 
-__all__ = ["IMAGE_ERRORS", "MAX_LIST_PAGE", "CollectionStore", "FakeServiceError"]
+from . import _data
+
+__all__ = ["IMAGE_ERRORS", "MAX_LIST_PAGE", "CollectionStore", "FakeServiceError", "ImageSpec"]
 
 FACE_MODEL_VERSION: Final = "7.0"
 MAX_LIST_PAGE: Final = 4096
@@ -47,10 +49,18 @@ class FakeServiceError(Exception):
 
 
 @attrs.frozen
-class _ImageSpec:
+class ImageSpec:
+    """What `IndexFaces` finds in one image: good faces, low-quality ones, or an error."""
+
     faces: int = 1
     low_quality: int = 0
     error: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.faces < 0 or self.low_quality < 0:
+            raise ValueError("faces and low_quality must be >= 0")
+        if self.error is not None and self.error not in IMAGE_ERRORS:
+            raise ValueError(f"error must be one of {sorted(IMAGE_ERRORS)}, not {self.error!r}")
 
 
 @attrs.frozen
@@ -89,7 +99,8 @@ class CollectionStore:
         self._account = account
         self.faces: dict[str, list[dict[str, Any]]] = {}
         self.created: dict[str, float] = {}
-        self._images: dict[tuple[str, str, str | None], _ImageSpec] = {}
+        #: What each image holds, by (bucket, key, version); `ImageSpec()` where not said.
+        self.images: dict[tuple[str, str, str | None], ImageSpec] = {}
         self._tokens: dict[str, _ListToken] = {}
 
     # -- set-up ---------------------------------------------------------------------------
@@ -97,22 +108,6 @@ class CollectionStore:
     def add(self, collection_id: str, faces: list[dict[str, Any]]) -> None:
         self.faces[collection_id] = faces
         self.created[collection_id] = self._now()
-
-    def set_image(
-        self,
-        bucket: str,
-        name: str,
-        version: str | None = None,
-        *,
-        faces: int = 1,
-        low_quality: int = 0,
-        error: str | None = None,
-    ) -> None:
-        if faces < 0 or low_quality < 0:
-            raise ValueError("faces and low_quality must be >= 0")
-        if error is not None and error not in IMAGE_ERRORS:
-            raise ValueError(f"error must be one of {sorted(IMAGE_ERRORS)}, not {error!r}")
-        self._images[(bucket, name, version)] = _ImageSpec(faces, low_quality, error)
 
     # -- operations -----------------------------------------------------------------------
 
@@ -243,44 +238,30 @@ class CollectionStore:
         # The service's own spelling: no "arn:" prefix (see the CreateCollection docs).
         return f"aws:rekognition:{self._region}:{self._account}:collection/{collection_id}"
 
-    def _image(self, image: Mapping[str, Any]) -> tuple[str, _ImageSpec]:
+    def _image(self, image: Mapping[str, Any]) -> tuple[str, ImageSpec]:
         given = image.get("S3Object")
         s3: Mapping[str, Any] = (
             cast("Mapping[str, Any]", given) if isinstance(given, Mapping) else {}
         )
         if s3.get("Bucket") and s3.get("Name"):
             version: str | None = s3.get("Version")
-            spec = self._images.get((s3["Bucket"], s3["Name"], version))
+            spec = self.images.get((s3["Bucket"], s3["Name"], version))
             if spec is None and version is not None:
-                spec = self._images.get((s3["Bucket"], s3["Name"], None))
+                spec = self.images.get((s3["Bucket"], s3["Name"], None))
             key = f"s3://{s3['Bucket']}/{s3['Name']}?{version or ''}"
-            return key, spec or _ImageSpec()
+            return key, spec or ImageSpec()
         data = image.get("Bytes")
         if isinstance(data, str) and data:
-            return "bytes:" + hashlib.sha256(data.encode()).hexdigest(), _ImageSpec()
+            return "bytes:" + hashlib.sha256(data.encode()).hexdigest(), ImageSpec()
         raise FakeServiceError(
             "InvalidParameterException", "Image must name an S3Object (Bucket, Name) or Bytes"
         )
 
 
 def _detail(rng: random.Random) -> dict[str, Any]:
-    width = round(rng.uniform(0.1, 0.4), 6)
-    height = round(rng.uniform(0.15, 0.5), 6)
     return {
-        "BoundingBox": {
-            "Width": width,
-            "Height": height,
-            "Left": round(rng.uniform(0.0, 1.0 - width), 6),
-            "Top": round(rng.uniform(0.0, 1.0 - height), 6),
-        },
+        "BoundingBox": _data.bounding_box(rng, widths=(0.1, 0.4), heights=(0.15, 0.5)),
         "Confidence": round(rng.uniform(99.0, 100.0), 4),
-        "Pose": {
-            "Roll": round(rng.uniform(-10, 10), 4),
-            "Yaw": round(rng.uniform(-20, 20), 4),
-            "Pitch": round(rng.uniform(-10, 10), 4),
-        },
-        "Quality": {
-            "Brightness": round(rng.uniform(40, 90), 4),
-            "Sharpness": round(rng.uniform(40, 95), 4),
-        },
+        "Pose": _data.pose(rng, 10, 20, 10),
+        "Quality": _data.quality(rng, 40, 40),
     }

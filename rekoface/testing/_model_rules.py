@@ -14,13 +14,13 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, cast
 
 import botocore.session
 from botocore.model import ListShape, MapShape, ServiceModel, Shape, StructureShape
 
-__all__ = ["Constraint", "Rules", "compile_pattern", "default_rules"]
+__all__ = ["Constraint", "Rules", "compile_pattern", "default_rules", "validation_message"]
 
 _ARN_AWS = "arn:aws:"
 _ARN_ANY_PARTITION = "arn:aws(?:-[a-z]+)*:"
@@ -182,3 +182,14 @@ def _lookup(params: Mapping[str, Any], path: str) -> Any:
 def default_rules() -> Rules:
     """Rules from the Rekognition model of the installed botocore (loaded once)."""
     return Rules(botocore.session.get_session().get_service_model("rekognition"))
+
+
+def validation_message(problems: Sequence[str]) -> str:
+    """The service's `InvalidParameterException` message for `validate`'s problems."""
+    count = len(problems)
+    noun = "error" if count == 1 else "errors"
+    details = "; ".join(
+        f"Value at '{path}' failed to satisfy constraint: {rule}"
+        for path, _, rule in (p.partition(": ") for p in problems)
+    )
+    return f"{count} validation {noun} detected: {details}"
