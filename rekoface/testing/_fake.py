@@ -79,7 +79,7 @@ class FakeService:
         self.max_concurrent_jobs = max_concurrent_jobs
         self.seed = seed
         self.default_persons = default_persons
-        self.job_duration = job_duration
+        self.job_duration: float | Callable[[dict[str, Any]], float] | None = job_duration
         self._rules: Rules = default_rules()
         self._lock = threading.RLock()
         self._rng = random.Random(seed)
