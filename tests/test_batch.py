@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 from collections.abc import Callable, Generator, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,12 @@ from rekoface import (
     S3Video,
 )
 from rekoface.testing import FakeRekognition
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `benchmarks/` is not part of the installed wheel
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks._fleet_sim import most_in_any_second  # noqa: E402
 
 EPOCH = 1_700_000_000.0
 
@@ -68,16 +76,6 @@ class World:
 
     def calls(self, operation: str) -> list[float]:
         return [c.at for c in self.fake.calls if c.operation == operation]
-
-
-def most_in_any_second(times: list[float]) -> int:
-    times = sorted(times)
-    most, first = 0, 0
-    for last, at in enumerate(times):
-        while times[first] <= at - 1.0:
-            first += 1
-        most = max(most, last - first + 1)
-    return most
 
 
 def test_every_item_yields_one_outcome_in_the_order_the_jobs_ended() -> None:

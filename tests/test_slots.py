@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,6 +35,12 @@ from rekoface import (
     RetryPolicy,
     SlotStore,
 )
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `benchmarks/` is not part of the installed wheel
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks._fleet_sim import most_in_any_second  # noqa: E402
 
 REGION = "us-east-1"
 TABLE = "rekoface-slots"
@@ -754,17 +761,6 @@ def make_rated(request: pytest.FixtureRequest, time: FakeTime) -> Iterator[MakeR
             )
 
         yield dynamodb
-
-
-def most_in_any_second(times: list[float]) -> int:
-    """The most of `times` that fall in one half-open second [t, t + 1)."""
-    ordered = sorted(times)
-    most, first = 0, 0
-    for last, at in enumerate(ordered):
-        while ordered[first] <= at - 1.0:
-            first += 1
-        most = max(most, last - first + 1)
-    return most
 
 
 def test_reservations_at_one_instant_are_spaced_by_the_rate(
