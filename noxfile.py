@@ -68,9 +68,23 @@ TEST_TOOLS = ("pytest", "pytest-xdist", "hypothesis", "moto")
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """The test suite on one Python (no coverage: .ci/run measures it once)."""
+    """The test suite on one Python (no coverage: .ci/run measures it once).
+
+    The valgrind test (the benchmarks' instruction counting, half a minute of CPU) runs in
+    .ci/run's own pytest only: what it checks does not depend on the Python.
+    """
     session.install("-e", ".", *_dev_requirements(*TEST_TOOLS))
-    session.run("pytest", "-q", "-x", "-p", "no:cacheprovider", *session.posargs, env=ENV)
+    session.run(
+        "pytest",
+        "-q",
+        "-x",
+        "-p",
+        "no:cacheprovider",
+        "-m",
+        "not valgrind",
+        *session.posargs,
+        env=ENV,
+    )
 
 
 @nox.session(python=PYTHONS[0], venv_backend="uv")

@@ -10,7 +10,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from rekoface import JobState, JobStatus
 
@@ -116,6 +116,9 @@ class FigureResult:
     checks: Mapping[str, Any] = field(default_factory=dict)
     #: The boto3-vs-boto3 control of a timed figure (its ratio text), else "—".
     control: str = "—"
+    #: Instructions executed, rekoface over boto3, and their control (`benchmarks.instructions`),
+    #: when counted; else "—".
+    instructions: str = "—"
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,14 @@ class Rounds:
     @property
     def ratio(self) -> Spread:
         return Spread.of(self.ratios)
+
+
+class Sides(NamedTuple):
+    """The two sides of a timed figure: each call of one is a round of `operations` operations."""
+
+    rekoface: Callable[[], object]
+    baseline: Callable[[], object]
+    operations: int
 
 
 def alternate(

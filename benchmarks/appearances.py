@@ -20,7 +20,16 @@ from typing import TYPE_CHECKING
 from rekoface import FaceSearchClient
 
 from ._canned import JOB_ID, CannedRekognition, page_body, rekognition_client
-from ._common import FigureResult, Sizes, alternate, control, microseconds, milliseconds, plural
+from ._common import (
+    FigureResult,
+    Sides,
+    Sizes,
+    alternate,
+    control,
+    microseconds,
+    milliseconds,
+    plural,
+)
 
 if TYPE_CHECKING:
     from rekoface import PersonMatch
@@ -43,13 +52,13 @@ def plain(matches: Iterable[PersonMatch]) -> int:
     return count
 
 
-def run(sizes: Sizes) -> FigureResult:
+def sides(sizes: Sizes) -> tuple[Sides, FaceSearchClient]:
+    """The two sides of figure 7, and the client both read through."""
     pages, page_size = sizes.appearances_pages, sizes.appearances_page_size
     bodies = [
         page_body(i, pages=pages, page_size=page_size, distinct_faces=True) for i in range(pages)
     ]
     client = FaceSearchClient(rekognition_client(CannedRekognition(bodies.__getitem__)))
-    total = pages * page_size
 
     def rekoface_round() -> int:
         return len(client.results(JOB_ID, page_size=page_size).appearances(max_gap_ms=MAX_GAP_MS))
@@ -57,6 +66,12 @@ def run(sizes: Sizes) -> FigureResult:
     def plain_round() -> int:
         return plain(client.results(JOB_ID, page_size=page_size))
 
+    return Sides(rekoface_round, plain_round, pages * page_size), client
+
+
+def run(sizes: Sizes) -> FigureResult:
+    pages, page_size = sizes.appearances_pages, sizes.appearances_page_size
+    (rekoface_round, plain_round, total), client = sides(sizes)
     rounds = alternate(
         rekoface_round, plain_round, rounds=sizes.appearances_rounds, operations=total
     )

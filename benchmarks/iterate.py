@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from rekoface import FaceSearchClient
 
 from ._canned import JOB_ID, CannedRekognition, page_body, rekognition_client
-from ._common import FigureResult, Sizes, alternate, control, microseconds, milliseconds, plural
+from ._common import (
+    FigureResult,
+    Sides,
+    Sizes,
+    alternate,
+    control,
+    microseconds,
+    milliseconds,
+    plural,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_rekognition import RekognitionClient
@@ -202,26 +211,53 @@ def rows_raw(client: RekognitionClient, job_id: str, page_size: int) -> list[Row
     return rows
 
 
-def run(sizes: Sizes, *, variant: str = "default") -> FigureResult:
-    number, target = TARGETS[variant]
+class Setup(NamedTuple):
+    """What both sides of a variant read: the same pages, through the same boto3 client."""
+
+    transport: CannedRekognition
+    boto3_client: RekognitionClient
+    client: FaceSearchClient
+    bodies: list[bytes]
+    page_size: int
+
+
+def setup(sizes: Sizes, variant: str) -> Setup:
     all_attributes = variant == "all"
-    face = variant != "default"
     pages = sizes.iterate_all_pages if all_attributes else sizes.iterate_pages
-    page_size = sizes.iterate_page_size
     bodies = [
-        page_body(i, pages=pages, page_size=page_size, all_attributes=all_attributes)
+        page_body(i, pages=pages, page_size=sizes.iterate_page_size, all_attributes=all_attributes)
         for i in range(pages)
     ]
     transport = CannedRekognition(bodies.__getitem__)
     boto3_client = rekognition_client(transport)
-    client = FaceSearchClient(boto3_client)
-    total = pages * page_size
+    return Setup(
+        transport, boto3_client, FaceSearchClient(boto3_client), bodies, sizes.iterate_page_size
+    )
+
+
+def sides(sizes: Sizes, variant: str = "default") -> tuple[Sides, Setup]:
+    """The two sides of a variant of figure 2, and what they read."""
+    pages = setup(sizes, variant)
+    client, boto3_client, page_size = pages.client, pages.boto3_client, pages.page_size
+    face = variant != "default"
 
     def rekoface_round() -> Digest:
         return consume_typed(client.results(JOB_ID, page_size=page_size), face=face)
 
     def boto3_round() -> Digest:
         return consume_raw_fair(boto3_client, JOB_ID, page_size, face=face)
+
+    return Sides(rekoface_round, boto3_round, len(pages.bodies) * page_size), pages
+
+
+def run(sizes: Sizes, *, variant: str = "default") -> FigureResult:
+    number, target = TARGETS[variant]
+    all_attributes = variant == "all"
+    face = variant != "default"
+    (rekoface_round, boto3_round, total), (transport, boto3_client, client, bodies, page_size) = (
+        sides(sizes, variant)
+    )
+    pages = len(bodies)
 
     rounds = alternate(rekoface_round, boto3_round, rounds=sizes.iterate_rounds, operations=total)
     noise = control(boto3_round, rounds=sizes.iterate_rounds, operations=total)

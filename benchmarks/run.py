@@ -8,6 +8,7 @@ import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from ._common import FULL, QUICK, FigureResult, Sizes, fake_aws_environment
@@ -104,8 +105,14 @@ def run_all(
     *,
     only: Sequence[str] = (),
     progress: Callable[[str], None] | None = None,
+    instructions: bool = False,
 ) -> list[FigureResult]:
-    """Run the figures (all, or those named in `only`) in a fake AWS environment."""
+    """Run the figures (all, or those named in `only`) in a fake AWS environment.
+
+    With `instructions`, the in-process timed figures also get their instruction counts
+    (`benchmarks.instructions`, after every timed round, so the counting processes
+    disturb no timing).
+    """
     names = [name for name in FIGURES if not only or name in only]
     results = []
     with fake_aws_environment():
@@ -116,6 +123,27 @@ def run_all(
             if progress is not None:
                 seconds = time.perf_counter() - started
                 progress(f"[{position}/{len(names)}] {name}: {result.result} ({seconds:.1f} s)")
+    if instructions:
+        from . import instructions as counting
+
+        counted = [name for name in names if name in counting.FIGURES]
+        started = time.perf_counter()
+        quick = sizes == QUICK
+        counts = counting.count(counted, quick=quick)
+        if progress is not None:
+            progress(
+                f"instructions of {', '.join(counted)} ({time.perf_counter() - started:.1f} s)"
+            )
+        results = [
+            replace(
+                result,
+                instructions=counts[name].text(),
+                details=(*result.details, counting.detail(name, counts[name], quick=quick)),
+            )
+            if name in counts
+            else result
+            for name, result in zip(names, results, strict=True)
+        ]
     return results
 
 
@@ -139,6 +167,12 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         help="run only this figure (repeatable)",
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each side's instructions under valgrind's callgrind (figures 1, 2, "
+        "2b, 2c and 7; adds about ten minutes)",
+    )
     output = parser.add_mutually_exclusive_group()
     output.add_argument(
         "--output",
@@ -160,9 +194,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.rounds < 1:
             _parser().error("--rounds must be at least 1")
         sizes = sizes.with_rounds(args.rounds)
+    if args.instructions:
+        from .instructions import valgrind
+
+        if valgrind() is None:
+            _parser().error("--instructions needs valgrind (apt-get install valgrind)")
     date = _dt.datetime.now(_dt.timezone.utc)
     started = time.perf_counter()
-    results = run_all(sizes, only=args.only, progress=lambda line: print(line, file=sys.stderr))
+    results = run_all(
+        sizes,
+        only=args.only,
+        progress=lambda line: print(line, file=sys.stderr),
+        instructions=args.instructions,
+    )
     elapsed = time.perf_counter() - started
     print(render_table(results))
     missed = [r.number for r in results if not r.passed]

@@ -15,7 +15,7 @@ from typing import Any
 from rekoface import FaceSearchClient, FaceSearchRequest, S3Video
 
 from ._canned import CannedRekognition, rekognition_client
-from ._common import FigureResult, Sizes, alternate, control, microseconds, plural
+from ._common import FigureResult, Sides, Sizes, alternate, control, microseconds, plural
 
 TARGET = 1.03
 BUCKET = "bench-videos"
@@ -24,7 +24,8 @@ COLLECTION = "employees"
 THRESHOLD = 85.0
 
 
-def run(sizes: Sizes) -> FigureResult:
+def sides(sizes: Sizes) -> tuple[Sides, CannedRekognition]:
+    """The two sides of figure 1, and the transport that answers both."""
     transport = CannedRekognition()
     boto3_client = rekognition_client(transport)
     client = FaceSearchClient(boto3_client)
@@ -50,6 +51,11 @@ def run(sizes: Sizes) -> FigureResult:
             started.append((response["JobId"], token))
         return started
 
+    return Sides(rekoface_round, boto3_round, calls), transport
+
+
+def run(sizes: Sizes) -> FigureResult:
+    (rekoface_round, boto3_round, calls), transport = sides(sizes)
     rounds = alternate(rekoface_round, boto3_round, rounds=sizes.start_rounds, operations=calls)
     # The noise floor: the same alternation with boto3 on both sides.
     noise = control(boto3_round, rounds=sizes.start_rounds, operations=calls)
