@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, NamedTuple
 
+import pytest
 from botocore.exceptions import ClientError
 from faketime import FakeTime
 
@@ -22,14 +23,19 @@ from rekoface import (
     Appearance,
     BackoffPoller,
     FaceSearchClient,
+    FaceSearchJob,
     FaceSearchPage,
     FaceSearchRequest,
+    JobFailedError,
+    JobNotCompleteError,
+    JobState,
     NotificationChannel,
     PersonMatch,
+    RetryPolicy,
     S3Video,
     VideoMetadata,
 )
-from rekoface.aio import AsyncBackoffPoller, AsyncFaceSearchClient
+from rekoface.aio import AsyncBackoffPoller, AsyncFaceSearchClient, AsyncFaceSearchResults
 from rekoface.testing import FakeRekognition
 
 REQUEST = FaceSearchRequest(S3Video("my-bucket", "lobby.mp4"), "employees", 80)
@@ -151,3 +157,79 @@ def assert_read_as_in_sync(got: SearchRead, expected: SearchRead) -> None:
     assert len(got.pages) > 1
     assert got.metadata == expected.metadata
     assert got.appearances == expected.appearances
+
+
+def sync_retry_delays(throttled: int, draw: float) -> tuple[JobState, list[float]]:
+    """A sync client's retry delays for a status call throttled `throttled` times, and its answer.
+
+    The policy draws `draw` for every jitter, so an async client's delays can be held to these.
+    """
+    time = FakeTime()
+    fake = seeded_fake(in_progress_polls=None)
+    fake.inject_error("GetFaceSearch", "ThrottlingException", times=throttled)
+    sync = FaceSearchClient(
+        fake.client(),
+        retry=RetryPolicy(sleep=time.sleep, clock=time.clock, random=lambda: draw),
+    )
+    state = sync.status(sync.start(REQUEST)).state
+    return state, time.sleeps
+
+
+async def start_and_cancel_a_wait(
+    client: AsyncFaceSearchClient, pause: Callable[[], Awaitable[object]]
+) -> FaceSearchJob:
+    """Start `REQUEST` and cancel a wait for it in its first pause (`pause`); the job.
+
+    The cancelled wait must end in `asyncio.CancelledError`.
+    """
+    polled = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        polled.set()
+        await pause()
+
+    job = await client.start(REQUEST)
+    waiting = asyncio.create_task(client.wait(job, poller=AsyncBackoffPoller(sleep=sleep)))
+    await polled.wait()
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    return job
+
+
+async def assert_unfinished_then_failed_jobs_raise(
+    client: AsyncFaceSearchClient, fake: FakeRekognition
+) -> None:
+    """Reading an unfinished job's results, then waiting for it once failed, raise as in sync.
+
+    `fake` must keep its jobs running (``in_progress_polls=None``).
+    """
+    job = await client.start(REQUEST)
+    with pytest.raises(JobNotCompleteError):
+        [match async for match in client.results(job)]
+    fake.finish(job.job_id, status="FAILED", status_message="bad video")
+    with pytest.raises(JobFailedError, match="bad video"):
+        await client.wait(job)
+
+
+class FirstPage(NamedTuple):
+    """What `first_page_only_when_asked` leaves for the test to go on with."""
+
+    job: FaceSearchJob
+    results: AsyncFaceSearchResults
+    pages: AsyncIterator[FaceSearchPage]
+    first: FaceSearchPage
+
+
+async def first_page_only_when_asked(
+    client: AsyncFaceSearchClient, fake: FakeRekognition
+) -> FirstPage:
+    """Start `REQUEST` and take its first page of 2: no call before, one call for it."""
+    job = await client.start(REQUEST)
+    results = client.results(job, page_size=2)
+    pages = results.pages()
+    assert status_calls(fake) == 0
+    first = await pages.__anext__()
+    assert status_calls(fake) == 1
+    assert first.next_token is not None
+    return FirstPage(job, results, pages, first)

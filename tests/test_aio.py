@@ -14,11 +14,14 @@ from aio_support import (
     REQUEST,
     SearchRead,
     assert_read_as_in_sync,
+    assert_unfinished_then_failed_jobs_raise,
     awaitable_sleep,
+    first_page_only_when_asked,
     no_wait_poller,
     read_async_search,
     read_sync_search,
     seeded_fake,
+    start_and_cancel_a_wait,
     status_calls,
 )
 from faketime import FakeTime
@@ -27,8 +30,6 @@ from rekoface import (
     BackoffPoller,
     ConfigurationError,
     FaceSearchClient,
-    JobFailedError,
-    JobNotCompleteError,
     JobState,
     JobStatus,
     PollTimeoutError,
@@ -96,15 +97,7 @@ class TestParity:
         fake = seeded_fake(in_progress_polls=None)
         client = AsyncFaceSearchClient(fake.client(), poller=no_wait_poller())
 
-        async def run() -> None:
-            job = await client.start(REQUEST)
-            with pytest.raises(JobNotCompleteError):
-                [match async for match in client.results(job)]
-            fake.finish(job.job_id, status="FAILED", status_message="bad video")
-            with pytest.raises(JobFailedError, match="bad video"):
-                await client.wait(job)
-
-        asyncio.run(run())
+        asyncio.run(assert_unfinished_then_failed_jobs_raise(client, fake))
 
     def test_bad_arguments_are_refused_before_any_call(self) -> None:
         fake = seeded_fake()
@@ -173,19 +166,9 @@ class TestCancellation:
     def test_cancelling_a_wait_stops_it_and_leaves_the_client_usable(self) -> None:
         fake = seeded_fake(in_progress_polls=None)
         client = AsyncFaceSearchClient(fake.client())
-        polls = asyncio.Event()
-
-        async def sleep(seconds: float) -> None:
-            polls.set()
-            await asyncio.sleep(0)
 
         async def run() -> JobStatus:
-            job = await client.start(REQUEST)
-            waiting = asyncio.create_task(client.wait(job, poller=AsyncBackoffPoller(sleep=sleep)))
-            await polls.wait()
-            waiting.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await waiting
+            job = await start_and_cancel_a_wait(client, pause=lambda: asyncio.sleep(0))
             calls = status_calls(fake)
             await asyncio.sleep(0)
             assert status_calls(fake) == calls  # no poll after the cancel
@@ -276,13 +259,7 @@ class TestLaziness:
         client = AsyncFaceSearchClient(fake.client())
 
         async def run() -> None:
-            job = await client.start(REQUEST)
-            results = client.results(job, page_size=2)
-            pages = results.pages()
-            assert status_calls(fake) == 0
-            first = await pages.__anext__()
-            assert status_calls(fake) == 1
-            assert first.next_token is not None
+            results = (await first_page_only_when_asked(client, fake)).results
             matches = results.__aiter__()
             await matches.__anext__()
             await matches.__anext__()

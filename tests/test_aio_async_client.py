@@ -28,9 +28,9 @@ from aio_support import (
     queued_fake,
     seeded_fake,
     sync_poller,
+    sync_retry_delays,
 )
 from aio_time import VirtualTimeLoop, run
-from faketime import FakeTime
 from moto import mock_aws
 
 from rekoface import (
@@ -119,15 +119,7 @@ def test_an_async_client_is_awaited_natively_with_the_sync_clients_answers() -> 
 
 
 def test_retries_are_awaited_on_the_loop_and_errors_typed_as_in_sync() -> None:
-    time = FakeTime()
-    sync_fake = seeded_fake(in_progress_polls=None)
-    sync_fake.inject_error("GetFaceSearch", "ThrottlingException", times=2)
-    sync = FaceSearchClient(
-        sync_fake.client(),
-        retry=RetryPolicy(sleep=time.sleep, clock=time.clock, random=lambda: 0.7),
-    )
-    sync.status(sync.start(REQUEST))
-
+    _, sync_delays = sync_retry_delays(throttled=2, draw=0.7)
     fake = seeded_fake(in_progress_polls=None)
     fake.inject_error("GetFaceSearch", "ThrottlingException", times=2)
     rekognition = AsyncRekognition(fake.client())
@@ -143,7 +135,7 @@ def test_retries_are_awaited_on_the_loop_and_errors_typed_as_in_sync() -> None:
             await client.start(MISSING_COLLECTION)
 
     run(main(), loop)
-    assert loop.waits == pytest.approx(time.sleeps)  # the sync policy's delays, awaited
+    assert loop.waits == pytest.approx(sync_delays)  # the sync policy's delays, awaited
     assert len(loop.waits) == 2
     assert set(rekognition.threads) == {threading.get_ident()}
 

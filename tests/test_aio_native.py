@@ -26,17 +26,20 @@ from aio_support import (
     MISSING_COLLECTION,
     REQUEST,
     assert_read_as_in_sync,
+    assert_unfinished_then_failed_jobs_raise,
     awaitable_sleep,
+    first_page_only_when_asked,
     never_sleeps,
     no_wait_poller,
     queued_fake,
     read_async_search,
     read_sync_search,
     seeded_fake,
+    start_and_cancel_a_wait,
     status_calls,
+    sync_retry_delays,
 )
 from aio_time import VirtualTimeLoop, run
-from faketime import FakeTime
 
 if os.environ.get("REKOFACE_REQUIRE_AIOBOTOCORE") == "1":
     importlib.import_module("aiobotocore")
@@ -48,8 +51,6 @@ from rekoface import (
     BatchOutcome,
     FaceSearchClient,
     FaceSearchRequest,
-    JobFailedError,
-    JobNotCompleteError,
     JobState,
     RequestValidationError,
     ResourceNotFoundError,
@@ -59,7 +60,7 @@ from rekoface import (
     ThrottlingError,
     TransportError,
 )
-from rekoface.aio import AsyncBackoffPoller, AsyncFaceSearchClient
+from rekoface.aio import AsyncFaceSearchClient
 from rekoface.testing import FakeRekognition, aiobotocore_client
 
 _T = TypeVar("_T")
@@ -131,12 +132,7 @@ class TestParity:
             with pytest.raises(ResourceNotFoundError) as async_error:
                 await client.start(MISSING_COLLECTION)
             assert str(async_error.value) == str(sync_error.value)
-            job = await client.start(REQUEST)
-            with pytest.raises(JobNotCompleteError):
-                [match async for match in client.results(job)]
-            fake.finish(job.job_id, status="FAILED", status_message="bad video")
-            with pytest.raises(JobFailedError, match="bad video"):
-                await client.wait(job)
+            await assert_unfinished_then_failed_jobs_raise(client, fake)
             calls = len(fake.calls)
             with pytest.raises(RequestValidationError, match="MaxResults"):
                 await client.search(REQUEST, page_size=0)
@@ -164,16 +160,9 @@ class TestParity:
 
 class TestRetries:
     def test_delays_are_the_sync_policys_awaited_on_the_loop_thread(self) -> None:
-        time = FakeTime()
-        sync_fake = seeded_fake(in_progress_polls=None)
-        sync_fake.inject_error("GetFaceSearch", "ThrottlingException", times=3)
-        sync = FaceSearchClient(
-            sync_fake.client(),
-            retry=RetryPolicy(sleep=time.sleep, clock=time.clock, random=lambda: 0.5),
-        )
-        sync_job = sync.start(REQUEST, idempotency_key="k")
-        assert sync.status(sync_job).state == JobState.IN_PROGRESS
-        assert len(time.sleeps) == 3
+        sync_state, sync_delays = sync_retry_delays(throttled=3, draw=0.5)
+        assert sync_state == JobState.IN_PROGRESS
+        assert len(sync_delays) == 3
 
         fake = seeded_fake(in_progress_polls=None)
         fake.inject_error("GetFaceSearch", "ThrottlingException", times=3)
@@ -192,7 +181,7 @@ class TestRetries:
                 return (await client.status(job)).state
 
         assert run(main(), loop) == JobState.IN_PROGRESS
-        assert loop.waits == pytest.approx(time.sleeps)  # the same delays, awaited
+        assert loop.waits == pytest.approx(sync_delays)  # the same delays, awaited
         assert len(threads) == 5  # the start, then three throttled status calls and one more
         assert set(threads) == {threading.get_ident()}  # all on the loop's thread
 
@@ -234,19 +223,9 @@ class TestCancellation:
 
     def test_cancelling_a_wait_stops_polling(self) -> None:
         fake = seeded_fake(in_progress_polls=None)
-        polled = asyncio.Event()
-
-        async def sleep(seconds: float) -> None:
-            polled.set()
-            await asyncio.Event().wait()
 
         async def body(client: AsyncFaceSearchClient) -> JobState:
-            job = await client.start(REQUEST)
-            waiting = asyncio.create_task(client.wait(job, poller=AsyncBackoffPoller(sleep=sleep)))
-            await polled.wait()
-            waiting.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await waiting
+            job = await start_and_cancel_a_wait(client, pause=lambda: asyncio.Event().wait())
             calls = status_calls(fake)
             fake.finish(job.job_id)
             status = await client.wait(job)
@@ -261,13 +240,7 @@ class TestLaziness:
         fake = seeded_fake(in_progress_polls=0)
 
         async def body(client: AsyncFaceSearchClient) -> None:
-            job = await client.start(REQUEST)
-            results = client.results(job, page_size=2)
-            pages = results.pages()
-            assert status_calls(fake) == 0
-            first = await pages.__anext__()
-            assert status_calls(fake) == 1
-            assert first.next_token is not None
+            job, results, pages, first = await first_page_only_when_asked(client, fake)
             await pages.__anext__()
             assert status_calls(fake) == 2  # no page ahead
             await pages.aclose()  # type: ignore[attr-defined]
