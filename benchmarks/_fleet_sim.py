@@ -320,13 +320,13 @@ def run_fleet(
         except BaseException as err:  # reported by the caller's thread
             failures.append(err)
 
-    _run_threads(clock, work, workers)
+    run_threads(clock, work, workers)
     if failures:
         raise failures[0]
     return _collected(result, service)
 
 
-def _run_threads(clock: FleetClock, work: Callable[[int], None], workers: int) -> None:
+def run_threads(clock: FleetClock, work: Callable[[int], None], workers: int) -> None:
     """Every worker joins the clock before any thread starts; wait for them all."""
     threads = [threading.Thread(target=work, args=(n,), daemon=True) for n in range(workers)]
     for _ in threads:

@@ -9,50 +9,35 @@ import threading
 from typing import Any
 
 import pytest
+from aio_support import (
+    MISSING_COLLECTION,
+    REQUEST,
+    SearchRead,
+    assert_read_as_in_sync,
+    assert_unfinished_then_failed_jobs_raise,
+    awaitable_sleep,
+    first_page_only_when_asked,
+    no_wait_poller,
+    read_async_search,
+    read_sync_search,
+    seeded_fake,
+    start_and_cancel_a_wait,
+    status_calls,
+)
 from faketime import FakeTime
 
 from rekoface import (
     BackoffPoller,
     ConfigurationError,
     FaceSearchClient,
-    FaceSearchRequest,
-    JobFailedError,
-    JobNotCompleteError,
     JobState,
     JobStatus,
     PollTimeoutError,
     RequestValidationError,
     ResourceNotFoundError,
     RetryPolicy,
-    S3Video,
 )
 from rekoface.aio import AsyncBackoffPoller, AsyncFaceSearchClient, AsyncPoller
-from rekoface.testing import FakeRekognition
-
-REQUEST = FaceSearchRequest(S3Video("my-bucket", "lobby.mp4"), "employees", 80)
-
-
-def _fake(**kwargs: Any) -> FakeRekognition:
-    fake = FakeRekognition(**{"in_progress_polls": 2, "seed": 7, **kwargs})
-    fake.add_collection("employees")
-    return fake
-
-
-async def _no_wait(seconds: float) -> None:
-    """An injected poller sleep: lets other tasks run, never waits for real."""
-    await asyncio.sleep(0)
-
-
-def _poller() -> AsyncBackoffPoller:
-    return AsyncBackoffPoller(sleep=_no_wait)
-
-
-def _sync_poller() -> BackoffPoller:
-    return BackoffPoller(sleep=FakeTime().sleep)
-
-
-def _get_calls(fake: FakeRekognition) -> int:
-    return sum(1 for call in fake.calls if call.operation == "GetFaceSearch")
 
 
 def test_import_rekoface_does_not_import_aio() -> None:
@@ -76,36 +61,17 @@ class TestParity:
     """The same fake seed gives the async client exactly what it gives the sync one."""
 
     def test_same_job_and_same_matches_in_the_same_order(self) -> None:
-        sync_fake, async_fake = _fake(), _fake()
-        sync = FaceSearchClient(sync_fake.client())
-        sync_results = sync.search(REQUEST, idempotency_key="lobby", poller=_sync_poller())
-        sync_matches = list(sync_results)
-        sync_pages = list(sync.results(sync_results.job_id, page_size=7).pages())
+        expected = read_sync_search(seeded_fake())
+        async_fake = seeded_fake()
 
-        async def run() -> tuple[str, list[Any], list[Any], Any, list[Any]]:
-            client = AsyncFaceSearchClient(async_fake.client(), poller=_poller())
-            results = await client.search(REQUEST, idempotency_key="lobby")
-            matches = [match async for match in results]
-            pages = [page async for page in client.results(results.job_id, page_size=7).pages()]
-            return (
-                results.job_id,
-                matches,
-                pages,
-                await results.video_metadata(),
-                await results.appearances(max_gap_ms=500, group_by="face"),
-            )
+        async def run() -> SearchRead:
+            client = AsyncFaceSearchClient(async_fake.client(), poller=no_wait_poller())
+            return await read_async_search(client)
 
-        job_id, matches, pages, metadata, appearances = asyncio.run(run())
-        assert job_id == sync_results.job_id
-        assert matches == sync_matches
-        assert matches
-        assert pages == sync_pages
-        assert len(pages) > 1
-        assert metadata == sync_results.video_metadata
-        assert appearances == sync_results.appearances(max_gap_ms=500, group_by="face")
+        assert_read_as_in_sync(asyncio.run(run()), expected)
 
     def test_same_key_gives_the_same_job(self) -> None:
-        fake = _fake()
+        fake = seeded_fake()
         sync_job = FaceSearchClient(fake.client()).start(REQUEST, idempotency_key="k")
 
         async def run() -> str:
@@ -116,34 +82,25 @@ class TestParity:
         assert len(fake.jobs) == 1
 
     def test_same_typed_errors(self) -> None:
-        missing = FaceSearchRequest(S3Video("my-bucket", "lobby.mp4"), "nobody", 80)
-        fake = _fake()
+        fake = seeded_fake()
         with pytest.raises(ResourceNotFoundError) as sync_error:
-            FaceSearchClient(fake.client()).start(missing)
+            FaceSearchClient(fake.client()).start(MISSING_COLLECTION)
 
         async def run() -> None:
-            await AsyncFaceSearchClient(fake.client()).start(missing)
+            await AsyncFaceSearchClient(fake.client()).start(MISSING_COLLECTION)
 
         with pytest.raises(ResourceNotFoundError) as async_error:
             asyncio.run(run())
         assert str(async_error.value) == str(sync_error.value)
 
     def test_failed_job_and_unfinished_results_raise_as_in_sync(self) -> None:
-        fake = _fake(in_progress_polls=None)
-        client = AsyncFaceSearchClient(fake.client(), poller=_poller())
+        fake = seeded_fake(in_progress_polls=None)
+        client = AsyncFaceSearchClient(fake.client(), poller=no_wait_poller())
 
-        async def run() -> None:
-            job = await client.start(REQUEST)
-            with pytest.raises(JobNotCompleteError):
-                [match async for match in client.results(job)]
-            fake.finish(job.job_id, status="FAILED", status_message="bad video")
-            with pytest.raises(JobFailedError, match="bad video"):
-                await client.wait(job)
-
-        asyncio.run(run())
+        asyncio.run(assert_unfinished_then_failed_jobs_raise(client, fake))
 
     def test_bad_arguments_are_refused_before_any_call(self) -> None:
-        fake = _fake()
+        fake = seeded_fake()
         with pytest.raises(ConfigurationError, match="region_name must be a str"):
             AsyncFaceSearchClient(region_name=1)  # type: ignore[arg-type]
         with pytest.raises(ConfigurationError, match=r"region_name must be a str.*poller must"):
@@ -163,7 +120,7 @@ class TestParity:
 
 
 def test_fifty_concurrent_searches_overlap_and_never_block_the_loop() -> None:
-    fake = _fake(in_progress_polls=1, max_concurrent_jobs=50)
+    fake = seeded_fake(in_progress_polls=1, max_concurrent_jobs=50)
     boto3_client = fake.client()
     in_flight = threading.Semaphore(0)
     loop_ran_during_a_call = threading.Event()
@@ -176,7 +133,7 @@ def test_fifty_concurrent_searches_overlap_and_never_block_the_loop() -> None:
         assert loop_ran_during_a_call.wait(timeout=30)
 
     boto3_client.meta.events.register("before-call.rekognition.StartFaceSearch", gate)
-    client = AsyncFaceSearchClient(boto3_client, poller=_poller())
+    client = AsyncFaceSearchClient(boto3_client, poller=no_wait_poller())
 
     async def ticker(stop: asyncio.Event) -> int:
         ticks = 0
@@ -207,32 +164,22 @@ def test_fifty_concurrent_searches_overlap_and_never_block_the_loop() -> None:
 
 class TestCancellation:
     def test_cancelling_a_wait_stops_it_and_leaves_the_client_usable(self) -> None:
-        fake = _fake(in_progress_polls=None)
+        fake = seeded_fake(in_progress_polls=None)
         client = AsyncFaceSearchClient(fake.client())
-        polls = asyncio.Event()
-
-        async def sleep(seconds: float) -> None:
-            polls.set()
-            await asyncio.sleep(0)
 
         async def run() -> JobStatus:
-            job = await client.start(REQUEST)
-            waiting = asyncio.create_task(client.wait(job, poller=AsyncBackoffPoller(sleep=sleep)))
-            await polls.wait()
-            waiting.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await waiting
-            calls = _get_calls(fake)
+            job = await start_and_cancel_a_wait(client, pause=lambda: asyncio.sleep(0))
+            calls = status_calls(fake)
             await asyncio.sleep(0)
-            assert _get_calls(fake) == calls  # no poll after the cancel
+            assert status_calls(fake) == calls  # no poll after the cancel
             fake.finish(job.job_id, persons=3)
-            return await client.wait(job, poller=_poller())
+            return await client.wait(job, poller=no_wait_poller())
 
         assert asyncio.run(run()).state == JobState.SUCCEEDED
 
     @pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.timeout is 3.11+")
     def test_asyncio_timeout_stops_a_wait(self) -> None:
-        fake = _fake(in_progress_polls=None)
+        fake = seeded_fake(in_progress_polls=None)
         client = AsyncFaceSearchClient(fake.client())
 
         async def run() -> None:
@@ -251,13 +198,11 @@ class TestCancellation:
         asyncio.run(run())
 
     def test_timeout_of_a_wait_raises_poll_timeout(self) -> None:
-        fake = _fake(in_progress_polls=None)
+        fake = seeded_fake(in_progress_polls=None)
         time = FakeTime()
-
-        async def sleep(seconds: float) -> None:
-            time.sleep(seconds)
-
-        poller = AsyncBackoffPoller(sleep=sleep, clock=time.clock, jitter=False)
+        poller = AsyncBackoffPoller(
+            sleep=awaitable_sleep(time.sleep), clock=time.clock, jitter=False
+        )
         client = AsyncFaceSearchClient(fake.client(), poller=poller)
 
         async def run() -> None:
@@ -283,14 +228,13 @@ def test_async_backoff_poller_keeps_the_sync_schedule() -> None:
     async_draws = iter([0.1, 0.9, 0.5, 0.3] * 50)
     async_answers = iter(statuses)
 
-    async def sleep(seconds: float) -> None:
-        async_time.sleep(seconds)
-
     async def fetch(_: str) -> JobStatus:
         return next(async_answers)
 
     poller: AsyncPoller = AsyncBackoffPoller(
-        sleep=sleep, clock=async_time.clock, random=lambda: next(async_draws)
+        sleep=awaitable_sleep(async_time.sleep),
+        clock=async_time.clock,
+        random=lambda: next(async_draws),
     )
     assert asyncio.run(poller.wait("j", fetch)).state == JobState.SUCCEEDED
     assert async_time.sleeps == sync_time.sleeps
@@ -311,28 +255,22 @@ def test_async_backoff_poller_refuses_what_backoff_poller_refuses() -> None:
 
 class TestLaziness:
     def test_nothing_is_fetched_before_iteration_and_one_page_per_step(self) -> None:
-        fake = _fake(in_progress_polls=0)
+        fake = seeded_fake(in_progress_polls=0)
         client = AsyncFaceSearchClient(fake.client())
 
         async def run() -> None:
-            job = await client.start(REQUEST)
-            results = client.results(job, page_size=2)
-            pages = results.pages()
-            assert _get_calls(fake) == 0
-            first = await pages.__anext__()
-            assert _get_calls(fake) == 1
-            assert first.next_token is not None
+            results = (await first_page_only_when_asked(client, fake)).results
             matches = results.__aiter__()
             await matches.__anext__()
             await matches.__anext__()
-            assert _get_calls(fake) == 2  # the first page again, not the second
+            assert status_calls(fake) == 2  # the first page again, not the second
 
         asyncio.run(run())
 
 
 class TestAsyncWith:
     def test_keeps_a_passed_client_open_and_never_suppresses(self) -> None:
-        fake = _fake(in_progress_polls=0)
+        fake = seeded_fake(in_progress_polls=0)
         boto3_client = fake.client()
         closed: list[bool] = []
         boto3_client.close = lambda: closed.append(True)  # type: ignore[method-assign]

@@ -12,36 +12,37 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
+from aio_support import (
+    CHANNEL,
+    MISSING_COLLECTION,
+    REQUEST,
+    awaitable_sleep,
+    client_error,
+    never_sleeps,
+    no_wait_poller,
+    queued_fake,
+    seeded_fake,
+    sync_poller,
+    sync_retry_delays,
+)
 from aio_time import VirtualTimeLoop, run
-from botocore.exceptions import ClientError
-from faketime import FakeTime
 from moto import mock_aws
 
 from rekoface import (
-    BackoffPoller,
     FaceSearchClient,
     FaceSearchRequest,
     JobState,
-    NotificationChannel,
     ResourceNotFoundError,
     RetryPolicy,
     S3Video,
     SqsNotificationPoller,
 )
-from rekoface.aio import AsyncBackoffPoller, AsyncFaceSearchClient
-from rekoface.testing import FakeRekognition
-
-REQUEST = FaceSearchRequest(S3Video("my-bucket", "lobby.mp4"), "employees", 80)
-CHANNEL = NotificationChannel(
-    "arn:aws:sns:us-east-1:123456789012:AmazonRekognition-done",
-    "arn:aws:iam::123456789012:role/rekognition",
-)
+from rekoface.aio import AsyncFaceSearchClient
 
 
 class AsyncRekognition:
@@ -84,33 +85,17 @@ class AsyncSqs:
         return self._client.delete_message(**params)
 
 
-def _fake(**kwargs: Any) -> FakeRekognition:
-    fake = FakeRekognition(**{"in_progress_polls": 2, "seed": 7, **kwargs})
-    fake.add_collection("employees")
-    return fake
-
-
-async def _no_wait(seconds: float) -> None:
-    await asyncio.sleep(0)
-
-
-def _never_sleeps(seconds: float) -> None:
-    raise AssertionError("the policy's synchronous sleep is not used on the loop")
-
-
 class _NoThreads(concurrent.futures.ThreadPoolExecutor):
     def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
         raise AssertionError(f"a worker thread was asked to run {fn!r}")
 
 
 def test_an_async_client_is_awaited_natively_with_the_sync_clients_answers() -> None:
-    sync_fake, fake = _fake(), _fake()
+    sync_fake, fake = seeded_fake(), seeded_fake()
     sync = FaceSearchClient(sync_fake.client())
-    sync_results = sync.search(
-        REQUEST, idempotency_key="k", poller=BackoffPoller(sleep=FakeTime().sleep)
-    )
+    sync_results = sync.search(REQUEST, idempotency_key="k", poller=sync_poller())
     rekognition = AsyncRekognition(fake.client())
-    client = AsyncFaceSearchClient(rekognition, poller=AsyncBackoffPoller(sleep=_no_wait))
+    client = AsyncFaceSearchClient(rekognition, poller=no_wait_poller())
     assert client.native
     assert id(client.boto3_client) == id(rekognition)
 
@@ -134,48 +119,37 @@ def test_an_async_client_is_awaited_natively_with_the_sync_clients_answers() -> 
 
 
 def test_retries_are_awaited_on_the_loop_and_errors_typed_as_in_sync() -> None:
-    time = FakeTime()
-    sync_fake = _fake(in_progress_polls=None)
-    sync_fake.inject_error("GetFaceSearch", "ThrottlingException", times=2)
-    sync = FaceSearchClient(
-        sync_fake.client(),
-        retry=RetryPolicy(sleep=time.sleep, clock=time.clock, random=lambda: 0.7),
-    )
-    sync.status(sync.start(REQUEST))
-
-    fake = _fake(in_progress_polls=None)
+    _, sync_delays = sync_retry_delays(throttled=2, draw=0.7)
+    fake = seeded_fake(in_progress_polls=None)
     fake.inject_error("GetFaceSearch", "ThrottlingException", times=2)
     rekognition = AsyncRekognition(fake.client())
     loop = VirtualTimeLoop()
-    retry = RetryPolicy(sleep=_never_sleeps, clock=loop.time, random=lambda: 0.7)
+    retry = RetryPolicy(sleep=never_sleeps, clock=loop.time, random=lambda: 0.7)
     client = AsyncFaceSearchClient(rekognition, retry=retry)
-    missing = FaceSearchRequest(S3Video("my-bucket", "lobby.mp4"), "nobody", 80)
 
     async def main() -> None:
         asyncio.get_running_loop().set_default_executor(_NoThreads(max_workers=1))
         job = await client.start(REQUEST)
         assert (await client.status(job)).state == JobState.IN_PROGRESS
         with pytest.raises(ResourceNotFoundError):
-            await client.start(missing)
+            await client.start(MISSING_COLLECTION)
 
     run(main(), loop)
-    assert loop.waits == pytest.approx(time.sleeps)  # the sync policy's delays, awaited
+    assert loop.waits == pytest.approx(sync_delays)  # the sync policy's delays, awaited
     assert len(loop.waits) == 2
     assert set(rekognition.threads) == {threading.get_ident()}
 
 
 def test_search_many_steps_its_engine_in_a_thread_and_calls_on_the_loop() -> None:
-    fake = FakeRekognition(in_progress_polls=None, job_duration=60.0, seed=3)
-    fake.add_collection("employees")
+    fake = seeded_fake(in_progress_polls=None, job_duration=60.0, seed=3)
     rekognition = AsyncRekognition(fake.client())
     items = [FaceSearchRequest(S3Video("videos", f"v{i}.mp4"), "employees") for i in range(4)]
     client = AsyncFaceSearchClient(rekognition, retry=RetryPolicy(sleep=fake.advance))
 
-    async def advance(seconds: float) -> None:
-        fake.advance(seconds)
-
     async def main() -> tuple[list[bool], int]:
-        batch = client.search_many(items, max_in_flight=2, sleep=advance, clock=fake.now)
+        batch = client.search_many(
+            items, max_in_flight=2, sleep=awaitable_sleep(fake.advance), clock=fake.now
+        )
         return [outcome.ok async for outcome in batch], threading.get_ident()
 
     oks, loop_thread = asyncio.run(main())
@@ -186,10 +160,7 @@ def test_search_many_steps_its_engine_in_a_thread_and_calls_on_the_loop() -> Non
 class Queue:
     def __init__(self) -> None:
         self.sqs = boto3.client("sqs", region_name="us-east-1")
-        name = f"rekoface-async-{uuid.uuid4().hex[:8]}"
-        self.url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
-        self.fake = _fake(in_progress_polls=None)
-        self.fake.connect_sqs(self.sqs, self.url)
+        self.url, self.fake = queued_fake(self.sqs, "rekoface-async")
         self.reader = AsyncSqs(self.sqs)
 
     def finish_after_first_look(self, job_id: str) -> None:
@@ -226,13 +197,8 @@ def test_transient_receive_errors_are_waited_out_and_a_failed_delete_only_logs(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     queue = Queue()
-    throttled: Any = {
-        "Error": {"Code": "ThrottlingException"},
-        "ResponseMetadata": {"HTTPStatusCode": 400},
-    }
-    denied: Any = {"Error": {"Code": "AccessDenied"}, "ResponseMetadata": {"HTTPStatusCode": 403}}
-    queue.reader.receive_errors = [ClientError(throttled, "ReceiveMessage")] * 2
-    queue.reader.delete_error = ClientError(denied, "DeleteMessage")
+    queue.reader.receive_errors = [client_error("ThrottlingException", "ReceiveMessage")] * 2
+    queue.reader.delete_error = client_error("AccessDenied", "DeleteMessage", 403)
     rekognition = AsyncRekognition(queue.fake.client(), after_look=queue.finish_after_first_look)
     poller = SqsNotificationPoller(queue.url, sqs_client=queue.reader, wait_time_seconds=0)  # type: ignore[arg-type]
     client = AsyncFaceSearchClient(rekognition, poller=poller)

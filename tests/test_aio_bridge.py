@@ -13,19 +13,12 @@ import threading
 from typing import Any
 
 import pytest
+from aio_support import client_error, never_sleeps
 from aio_time import VirtualTimeLoop, run
-from botocore.exceptions import ClientError, ReadTimeoutError
+from botocore.exceptions import ReadTimeoutError
 
 from rekoface import RekoFaceError, ResourceNotFoundError, RetryPolicy, TransportError
 from rekoface.aio._native import LoopBridge, NeedsPage, PageSource, native_call
-
-
-def _error(code: str, status: int = 400) -> ClientError:
-    response: Any = {
-        "Error": {"Code": code, "Message": f"{code} happened"},
-        "ResponseMetadata": {"HTTPStatusCode": status},
-    }
-    return ClientError(response, "StartFaceSearch")
 
 
 class AsyncService:
@@ -46,9 +39,10 @@ class AsyncService:
 
 class TestNativeCall:
     def test_transient_errors_are_retried_with_awaited_delays(self) -> None:
-        service = AsyncService(_error("ThrottlingException"), _error("ThrottlingException"))
+        throttled = [client_error("ThrottlingException", "StartFaceSearch") for _ in range(2)]
+        service = AsyncService(*throttled)
         loop = VirtualTimeLoop()
-        policy = RetryPolicy(clock=loop.time, random=lambda: 1.0, sleep=_never)
+        policy = RetryPolicy(clock=loop.time, random=lambda: 1.0, sleep=never_sleeps)
 
         async def main() -> Any:
             return await native_call(policy, "StartFaceSearch", service.start_face_search, {})
@@ -59,7 +53,7 @@ class TestNativeCall:
 
     def test_errors_are_translated_as_the_sync_client_does_with_the_token(self) -> None:
         cases: list[tuple[Exception, type[RekoFaceError]]] = [
-            (_error("ResourceNotFoundException"), ResourceNotFoundError),
+            (client_error("ResourceNotFoundException", "StartFaceSearch"), ResourceNotFoundError),
             (ReadTimeoutError(endpoint_url="http://127.0.0.1:1/"), TransportError),
         ]
         for error, typed in cases:
@@ -89,10 +83,6 @@ class TestNativeCall:
 
         with pytest.raises(KeyError, match="not botocore's"):
             asyncio.run(main())
-
-
-def _never(seconds: float) -> None:
-    raise AssertionError("the policy's synchronous sleep is not used on the loop")
 
 
 class TestLoopBridge:

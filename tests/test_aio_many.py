@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from aio_support import awaitable_sleep, seeded_fake
 from faketime import FakeTime
 from moto import mock_aws
 from moto_world import World
@@ -36,12 +37,9 @@ class Batch:
     """A fake on its own clock, whose time moves only when the batch sleeps."""
 
     def __init__(self) -> None:
-        self.fake = FakeRekognition(in_progress_polls=None, job_duration=minutes_from_name, seed=3)
-        self.fake.add_collection("employees")
+        self.fake = seeded_fake(in_progress_polls=None, job_duration=minutes_from_name, seed=3)
         self.retry = RetryPolicy(sleep=self.fake.advance, clock=self.fake.now, random=lambda: 1.0)
-
-    async def sleep(self, seconds: float) -> None:
-        self.fake.advance(seconds)
+        self.sleep = awaitable_sleep(self.fake.advance)
 
     def outcomes_shape(self, outcomes: list[BatchOutcome]) -> list[tuple[int, str | None, bool]]:
         return [(o.index, o.job.job_id if o.job else None, o.ok) for o in outcomes]
@@ -148,9 +146,6 @@ def test_async_with_deletes_a_completion_only_when_its_block_succeeds(queue: Wor
     queue.publish(notification("job-1"))
     queue.publish(notification("job-2"))
 
-    async def sleep(seconds: float) -> None:
-        clock.sleep(seconds)
-
     async def run() -> list[tuple[str, bool]]:
         client = AsyncFaceSearchClient(FakeRekognition().client())
         seen: list[tuple[str, bool]] = []
@@ -159,7 +154,7 @@ def test_async_with_deletes_a_completion_only_when_its_block_succeeds(queue: Wor
             sqs_client=queue.client(),
             wait_time_seconds=0,
             idle_timeout=3,
-            sleep=sleep,
+            sleep=awaitable_sleep(clock.sleep),
             clock=clock,
         ):
             try:

@@ -14,16 +14,32 @@ import importlib
 import os
 import threading
 import traceback
-import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import boto3
 import pytest
+from aio_support import (
+    CHANNEL,
+    MISSING_COLLECTION,
+    REQUEST,
+    assert_read_as_in_sync,
+    assert_unfinished_then_failed_jobs_raise,
+    awaitable_sleep,
+    first_page_only_when_asked,
+    never_sleeps,
+    no_wait_poller,
+    queued_fake,
+    read_async_search,
+    read_sync_search,
+    seeded_fake,
+    start_and_cancel_a_wait,
+    status_calls,
+    sync_retry_delays,
+)
 from aio_time import VirtualTimeLoop, run
-from faketime import FakeTime
 
 if os.environ.get("REKOFACE_REQUIRE_AIOBOTOCORE") == "1":
     importlib.import_module("aiobotocore")
@@ -35,10 +51,7 @@ from rekoface import (
     BatchOutcome,
     FaceSearchClient,
     FaceSearchRequest,
-    JobFailedError,
-    JobNotCompleteError,
     JobState,
-    NotificationChannel,
     RequestValidationError,
     ResourceNotFoundError,
     RetryPolicy,
@@ -47,39 +60,19 @@ from rekoface import (
     ThrottlingError,
     TransportError,
 )
-from rekoface.aio import AsyncBackoffPoller, AsyncFaceSearchClient
+from rekoface.aio import AsyncFaceSearchClient
 from rekoface.testing import FakeRekognition, aiobotocore_client
 
 _T = TypeVar("_T")
 
-REQUEST = FaceSearchRequest(S3Video("my-bucket", "lobby.mp4"), "employees", 80)
-
-
-def _fake(**kwargs: Any) -> FakeRekognition:
-    fake = FakeRekognition(**{"in_progress_polls": 2, "seed": 7, **kwargs})
-    fake.add_collection("employees")
-    return fake
-
-
-async def _no_wait(seconds: float) -> None:
-    await asyncio.sleep(0)
-
-
-def _never_sleeps(seconds: float) -> None:
-    raise AssertionError(f"the policy's synchronous sleep was called ({seconds}s)")
-
-
-def _get_calls(fake: FakeRekognition) -> int:
-    return sum(1 for call in fake.calls if call.operation == "GetFaceSearch")
+pytest_plugins = ("moto_server",)  # the `moto_server` fixture: aiobotocore needs a real endpoint
 
 
 @asynccontextmanager
 async def native(fake: FakeRekognition, **kwargs: Any) -> AsyncIterator[AsyncFaceSearchClient]:
     """An AsyncFaceSearchClient on a new aiobotocore client the fake answers."""
     async with aiobotocore_client(fake) as aio:
-        client = AsyncFaceSearchClient(
-            aio, **{"poller": AsyncBackoffPoller(sleep=_no_wait), **kwargs}
-        )
+        client = AsyncFaceSearchClient(aio, **{"poller": no_wait_poller(), **kwargs})
         assert client.native
         yield client
 
@@ -97,7 +90,7 @@ def with_native(
 
 
 def test_an_aiobotocore_client_is_native_and_a_boto3_one_is_not() -> None:
-    fake = _fake()
+    fake = seeded_fake()
     assert not AsyncFaceSearchClient(fake.client()).native
 
     async def main() -> None:
@@ -114,35 +107,11 @@ class TestParity:
     """The same fake seed gives the native client exactly what it gives the sync one."""
 
     def test_same_job_and_same_matches_in_the_same_order(self) -> None:
-        sync_fake, async_fake = _fake(), _fake()
-        sync = FaceSearchClient(sync_fake.client())
-        sync_results = sync.search(REQUEST, idempotency_key="lobby", poller=_sync_poller())
-        sync_matches = list(sync_results)
-        sync_pages = list(sync.results(sync_results.job_id, page_size=7).pages())
-
-        async def body(client: AsyncFaceSearchClient) -> tuple[Any, ...]:
-            results = await client.search(REQUEST, idempotency_key="lobby")
-            matches = [match async for match in results]
-            pages = [page async for page in client.results(results.job_id, page_size=7).pages()]
-            return (
-                results.job_id,
-                matches,
-                pages,
-                await results.video_metadata(),
-                await results.appearances(max_gap_ms=500, group_by="face"),
-            )
-
-        job_id, matches, pages, metadata, appearances = with_native(async_fake, body)
-        assert job_id == sync_results.job_id
-        assert matches == sync_matches
-        assert matches
-        assert pages == sync_pages
-        assert len(pages) > 1
-        assert metadata == sync_results.video_metadata
-        assert appearances == sync_results.appearances(max_gap_ms=500, group_by="face")
+        expected = read_sync_search(seeded_fake())
+        assert_read_as_in_sync(with_native(seeded_fake(), read_async_search), expected)
 
     def test_same_key_gives_the_same_job_as_the_sync_client(self) -> None:
-        fake = _fake()
+        fake = seeded_fake()
         sync_job = FaceSearchClient(fake.client()).start(REQUEST, idempotency_key="k")
 
         async def body(client: AsyncFaceSearchClient) -> Any:
@@ -154,22 +123,16 @@ class TestParity:
         assert len(fake.jobs) == 1
 
     def test_same_typed_errors(self) -> None:
-        missing = FaceSearchRequest(S3Video("my-bucket", "lobby.mp4"), "nobody", 80)
-        fake = _fake(in_progress_polls=None)
+        fake = seeded_fake(in_progress_polls=None)
         sync = FaceSearchClient(fake.client())
         with pytest.raises(ResourceNotFoundError) as sync_error:
-            sync.start(missing)
+            sync.start(MISSING_COLLECTION)
 
         async def body(client: AsyncFaceSearchClient) -> None:
             with pytest.raises(ResourceNotFoundError) as async_error:
-                await client.start(missing)
+                await client.start(MISSING_COLLECTION)
             assert str(async_error.value) == str(sync_error.value)
-            job = await client.start(REQUEST)
-            with pytest.raises(JobNotCompleteError):
-                [match async for match in client.results(job)]
-            fake.finish(job.job_id, status="FAILED", status_message="bad video")
-            with pytest.raises(JobFailedError, match="bad video"):
-                await client.wait(job)
+            await assert_unfinished_then_failed_jobs_raise(client, fake)
             calls = len(fake.calls)
             with pytest.raises(RequestValidationError, match="MaxResults"):
                 await client.search(REQUEST, page_size=0)
@@ -178,7 +141,7 @@ class TestParity:
         with_native(fake, body)
 
     def test_a_lost_answer_is_the_same_transport_error_with_the_token(self) -> None:
-        fake = _fake()
+        fake = seeded_fake()
         fake.drop_response("StartFaceSearch", times=2)
         with pytest.raises(TransportError) as sync_error:
             FaceSearchClient(fake.client(), retry=RetryPolicy.never()).start(
@@ -197,18 +160,11 @@ class TestParity:
 
 class TestRetries:
     def test_delays_are_the_sync_policys_awaited_on_the_loop_thread(self) -> None:
-        time = FakeTime()
-        sync_fake = _fake(in_progress_polls=None)
-        sync_fake.inject_error("GetFaceSearch", "ThrottlingException", times=3)
-        sync = FaceSearchClient(
-            sync_fake.client(),
-            retry=RetryPolicy(sleep=time.sleep, clock=time.clock, random=lambda: 0.5),
-        )
-        sync_job = sync.start(REQUEST, idempotency_key="k")
-        assert sync.status(sync_job).state == JobState.IN_PROGRESS
-        assert len(time.sleeps) == 3
+        sync_state, sync_delays = sync_retry_delays(throttled=3, draw=0.5)
+        assert sync_state == JobState.IN_PROGRESS
+        assert len(sync_delays) == 3
 
-        fake = _fake(in_progress_polls=None)
+        fake = seeded_fake(in_progress_polls=None)
         fake.inject_error("GetFaceSearch", "ThrottlingException", times=3)
         loop = VirtualTimeLoop()
         threads: list[int] = []
@@ -218,21 +174,21 @@ class TestRetries:
                 aio.meta.events.register(
                     "before-call.rekognition", lambda **_: threads.append(threading.get_ident())
                 )
-                retry = RetryPolicy(sleep=_never_sleeps, clock=loop.time, random=lambda: 0.5)
+                retry = RetryPolicy(sleep=never_sleeps, clock=loop.time, random=lambda: 0.5)
                 client = AsyncFaceSearchClient(aio, retry=retry)
                 job = await client.start(REQUEST, idempotency_key="k")
                 loop.waits.clear()
                 return (await client.status(job)).state
 
         assert run(main(), loop) == JobState.IN_PROGRESS
-        assert loop.waits == pytest.approx(time.sleeps)  # the same delays, awaited
+        assert loop.waits == pytest.approx(sync_delays)  # the same delays, awaited
         assert len(threads) == 5  # the start, then three throttled status calls and one more
         assert set(threads) == {threading.get_ident()}  # all on the loop's thread
 
     def test_the_last_error_is_raised_typed_when_the_budget_ends(self) -> None:
-        fake = _fake()
+        fake = seeded_fake()
         fake.inject_error("StartFaceSearch", "ThrottlingException", times=3)
-        retry = RetryPolicy(max_attempts=3, sleep=_never_sleeps, random=lambda: 0.0)
+        retry = RetryPolicy(max_attempts=3, sleep=never_sleeps, random=lambda: 0.0)
 
         async def body(client: AsyncFaceSearchClient) -> None:
             with pytest.raises(ThrottlingError):
@@ -245,45 +201,35 @@ class TestRetries:
 
 class TestCancellation:
     def test_cancelling_during_a_retry_delay_stops_it_and_leaves_the_client_usable(self) -> None:
-        fake = _fake(in_progress_polls=None)
+        fake = seeded_fake(in_progress_polls=None)
         loop = VirtualTimeLoop()
 
         async def main() -> JobState:
-            retry = RetryPolicy(sleep=_never_sleeps, clock=loop.time, random=lambda: 1.0)
+            retry = RetryPolicy(sleep=never_sleeps, clock=loop.time, random=lambda: 1.0)
             async with native(fake, retry=retry) as client:
                 job = await client.start(REQUEST)
                 fake.inject_error("GetFaceSearch", "ThrottlingException", times=1)
                 asking = asyncio.create_task(client.status(job))
-                while _get_calls(fake) == 0:
+                while status_calls(fake) == 0:
                     await asyncio.sleep(0)
                 asking.cancel()
                 with pytest.raises(asyncio.CancelledError):
                     await asking
-                assert _get_calls(fake) == 1  # no retry after the cancel
+                assert status_calls(fake) == 1  # no retry after the cancel
                 return (await client.status(job)).state
 
         assert run(main(), loop) == JobState.IN_PROGRESS
         assert loop.waits == []  # the delay was never waited out
 
     def test_cancelling_a_wait_stops_polling(self) -> None:
-        fake = _fake(in_progress_polls=None)
-        polled = asyncio.Event()
-
-        async def sleep(seconds: float) -> None:
-            polled.set()
-            await asyncio.Event().wait()
+        fake = seeded_fake(in_progress_polls=None)
 
         async def body(client: AsyncFaceSearchClient) -> JobState:
-            job = await client.start(REQUEST)
-            waiting = asyncio.create_task(client.wait(job, poller=AsyncBackoffPoller(sleep=sleep)))
-            await polled.wait()
-            waiting.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await waiting
-            calls = _get_calls(fake)
+            job = await start_and_cancel_a_wait(client, pause=lambda: asyncio.Event().wait())
+            calls = status_calls(fake)
             fake.finish(job.job_id)
             status = await client.wait(job)
-            assert _get_calls(fake) == calls + 1
+            assert status_calls(fake) == calls + 1
             return status.state
 
         assert with_native(fake, body) == JobState.SUCCEEDED
@@ -291,38 +237,30 @@ class TestCancellation:
 
 class TestLaziness:
     def test_nothing_is_fetched_before_iteration_and_one_page_per_step(self) -> None:
-        fake = _fake(in_progress_polls=0)
+        fake = seeded_fake(in_progress_polls=0)
 
         async def body(client: AsyncFaceSearchClient) -> None:
-            job = await client.start(REQUEST)
-            results = client.results(job, page_size=2)
-            pages = results.pages()
-            assert _get_calls(fake) == 0
-            first = await pages.__anext__()
-            assert _get_calls(fake) == 1
-            assert first.next_token is not None
+            job, results, pages, first = await first_page_only_when_asked(client, fake)
             await pages.__anext__()
-            assert _get_calls(fake) == 2  # no page ahead
+            assert status_calls(fake) == 2  # no page ahead
             await pages.aclose()  # type: ignore[attr-defined]
             assert await results.video_metadata() == first.video_metadata
-            assert _get_calls(fake) == 2  # known from the first page fetched
+            assert status_calls(fake) == 2  # known from the first page fetched
             matches = results.__aiter__()
             await matches.__anext__()
             await matches.__anext__()
-            assert _get_calls(fake) == 3  # the first page again, not the second
+            assert status_calls(fake) == 3  # the first page again, not the second
             fresh = client.results(job)
             assert await fresh.video_metadata() == first.video_metadata
             assert await fresh.video_metadata() == first.video_metadata
-            assert _get_calls(fake) == 4  # fetched once, when first asked
+            assert status_calls(fake) == 4  # fetched once, when first asked
 
         with_native(fake, body)
 
 
 def test_search_many_on_an_aiobotocore_client_yields_what_the_sync_batch_yields() -> None:
     def world() -> FakeRekognition:
-        fake = FakeRekognition(in_progress_polls=None, job_duration=120.0, seed=3)
-        fake.add_collection("employees")
-        return fake
+        return seeded_fake(in_progress_polls=None, job_duration=120.0, seed=3)
 
     items = [FaceSearchRequest(S3Video("videos", f"v{i:03d}.mp4"), "employees") for i in range(6)]
     sync_fake = world()
@@ -336,12 +274,13 @@ def test_search_many_on_an_aiobotocore_client_yields_what_the_sync_batch_yields(
     )
     fake = world()
 
-    async def advance(seconds: float) -> None:
-        fake.advance(seconds)
-
     async def body(client: AsyncFaceSearchClient) -> list[BatchOutcome]:
         batch = client.search_many(
-            items, key="nightly", max_in_flight=2, sleep=advance, clock=fake.now
+            items,
+            key="nightly",
+            max_in_flight=2,
+            sleep=awaitable_sleep(fake.advance),
+            clock=fake.now,
         )
         return [outcome async for outcome in batch]
 
@@ -350,12 +289,6 @@ def test_search_many_on_an_aiobotocore_client_yields_what_the_sync_batch_yields(
         (o.index, o.job and o.job.job_id, o.ok) for o in expected
     ]
     assert all(o.ok for o in got)
-
-
-def _sync_poller() -> Any:
-    from rekoface import BackoffPoller
-
-    return BackoffPoller(sleep=FakeTime().sleep)
 
 
 class _ThreadWatch(concurrent.futures.ThreadPoolExecutor):
@@ -383,31 +316,11 @@ class _ThreadWatch(concurrent.futures.ThreadPoolExecutor):
         return super().submit(fn, *args, **kwargs)
 
 
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[str]:
-    """A moto server on the loopback address (aiobotocore needs a real endpoint)."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
 def test_waiting_on_an_aiobotocore_sqs_queue_uses_no_thread_at_all(moto_server: str) -> None:
     sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=moto_server)
-    url = sqs.create_queue(QueueName=f"rekoface-native-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    fake = _fake(in_progress_polls=None)
-    fake.connect_sqs(sqs, url)
-    channel = NotificationChannel(
-        "arn:aws:sns:us-east-1:123456789012:AmazonRekognition-done",
-        "arn:aws:iam::123456789012:role/rekognition",
-    )
+    url, fake = queued_fake(sqs, "rekoface-native")
     requests = [
-        FaceSearchRequest(S3Video("videos", f"v{i}.mp4"), "employees", notification_channel=channel)
+        FaceSearchRequest(S3Video("videos", f"v{i}.mp4"), "employees", notification_channel=CHANNEL)
         for i in range(3)
     ]
     session = importlib.import_module("aiobotocore.session").AioSession()
@@ -450,13 +363,7 @@ def test_completions_on_an_aiobotocore_sqs_client_delete_only_what_was_handled(
     moto_server: str,
 ) -> None:
     sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=moto_server)
-    url = sqs.create_queue(QueueName=f"rekoface-fleet-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    fake = _fake(in_progress_polls=None)
-    fake.connect_sqs(sqs, url)
-    channel = NotificationChannel(
-        "arn:aws:sns:us-east-1:123456789012:AmazonRekognition-fleet",
-        "arn:aws:iam::123456789012:role/rekognition",
-    )
+    url, fake = queued_fake(sqs, "rekoface-fleet")
     session = importlib.import_module("aiobotocore.session").AioSession()
 
     async def main() -> list[str]:
@@ -469,7 +376,7 @@ def test_completions_on_an_aiobotocore_sqs_client_delete_only_what_was_handled(
             client = AsyncFaceSearchClient(rekognition)
             for name in ("a.mp4", "b.mp4"):
                 request = FaceSearchRequest(
-                    S3Video("videos", name), "employees", notification_channel=channel
+                    S3Video("videos", name), "employees", notification_channel=CHANNEL
                 )
                 fake.finish((await client.start(request)).job_id)
             handled: list[str] = []

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
 
 import attrs
 import pytest
+from aio_support import awaitable_sleep, client_error, never_sleeps
 from botocore.exceptions import ClientError
 from faketime import FakeTime
 
@@ -19,11 +19,7 @@ from rekoface.retry import call_async
 
 
 def _error(code: str, status: int = 400) -> ClientError:
-    response: Any = {
-        "Error": {"Code": code, "Message": code},
-        "ResponseMetadata": {"HTTPStatusCode": status},
-    }
-    return ClientError(response, "GetFaceSearch")
+    return client_error(code, "GetFaceSearch", status)
 
 
 class Failing:
@@ -55,13 +51,8 @@ def _both(
     except ClientError as err:
         sync_answer = err.response["Error"]["Code"]
 
-    async def sleep(seconds: float) -> None:
-        async_time.sleep(seconds)
-
-    def never(seconds: float) -> None:
-        raise AssertionError("the synchronous sleep is not the async driver's")
-
-    policy = attrs.evolve(make_policy(async_time), sleep=never, clock=async_time.clock)
+    policy = attrs.evolve(make_policy(async_time), sleep=never_sleeps, clock=async_time.clock)
+    sleep = awaitable_sleep(async_time.sleep)
     try:
         async_answer: object = asyncio.run(
             call_async(policy, async_fn.awaited, operation_name="GetFaceSearch", sleep=sleep)

@@ -4,29 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import uuid
 from typing import Any
 
 import boto3
 import pytest
+from aio_support import CHANNEL, queued_fake, status_calls
 from faketime import FakeTime
 from moto import mock_aws
 
 from rekoface import (
     FaceSearchRequest,
     JobState,
-    NotificationChannel,
     PollTimeoutError,
     S3Video,
     SqsNotificationPoller,
 )
 from rekoface.aio import AsyncFaceSearchClient
 from rekoface.testing import FakeRekognition
-
-CHANNEL = NotificationChannel(
-    "arn:aws:sns:us-east-1:123456789012:AmazonRekognition-done",
-    "arn:aws:iam::123456789012:role/rekognition",
-)
 
 
 def request(i: int) -> FaceSearchRequest:
@@ -35,21 +29,12 @@ def request(i: int) -> FaceSearchRequest:
     )
 
 
-def _status_calls(fake: FakeRekognition) -> int:
-    return sum(1 for call in fake.calls if call.operation == "GetFaceSearch")
-
-
 class Queue:
     """A moto queue the fake sends its completions to, and an SQS client that reads it."""
 
     def __init__(self) -> None:
         sqs = boto3.client("sqs", region_name="us-east-1")
-        # A queue of its own: the process's receiver of a URL remembers across tests.
-        name = f"rekoface-done-{uuid.uuid4().hex[:8]}"
-        self.url = sqs.create_queue(QueueName=name)["QueueUrl"]
-        self.fake = FakeRekognition(in_progress_polls=None, seed=5)
-        self.fake.add_collection("employees")
-        self.fake.connect_sqs(sqs, self.url)
+        self.url, self.fake = queued_fake(sqs, "rekoface-done", seed=5)
         self.reader = boto3.client("sqs", region_name="us-east-1")
         self.receives = 0
         self.reader.meta.events.register("before-call.sqs.ReceiveMessage", self._count)
@@ -78,7 +63,7 @@ def test_ten_waits_on_one_queue_need_no_thread_each() -> None:
     def finish_once_all_wait(**_: Any) -> None:
         # Every waiter asks GetFaceSearch once before it waits for the queue: the jobs end
         # only when all ten are waiting at once, on a pool of two threads.
-        if _status_calls(fake) >= 10:
+        if status_calls(fake) >= 10:
             for job_id in started:
                 if fake.jobs[job_id].state == "IN_PROGRESS":
                     fake.finish(job_id)
@@ -98,7 +83,7 @@ def test_ten_waits_on_one_queue_need_no_thread_each() -> None:
     statuses = asyncio.run(main())
     assert [s.state for s in statuses] == [JobState.SUCCEEDED] * 10
     assert [s.job_id for s in statuses] == started
-    assert _status_calls(fake) == 20  # each: one look, one confirmation
+    assert status_calls(fake) == 20  # each: one look, one confirmation
     assert queue.receives < 10 + time.sleeps.count(1.0) + 1  # rounds shared, not per waiter
     assert not queue.reader.receive_message(QueueUrl=queue.url).get("Messages")  # all deleted
 

@@ -33,6 +33,7 @@ from benchmarks._fleet_sim import (  # noqa: E402
     most_at_once,
     most_in_any_second,
     run_fleet,
+    run_threads,
     video_name,
 )
 
@@ -148,11 +149,6 @@ def test_the_fleet_clock_moves_only_when_every_member_sleeps() -> None:
         finally:
             clock.leave()
 
-    threads = [threading.Thread(target=slow), threading.Thread(target=quick)]
-    for _ in threads:
-        clock.join()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    members = [slow, quick]
+    run_threads(clock, lambda number: members[number](), len(members))
     assert seen == [("slow works at", 100.0), ("slow wakes at", 105.0), ("quick wakes at", 110.0)]
