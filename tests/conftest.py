@@ -16,6 +16,10 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("rekoface", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("rekoface")
 
+# The shared steps of the asyncio tests assert inside a support module: rewrite its asserts
+# too, so a failure there shows the values compared, as in a test.
+pytest.register_assert_rewrite("aio_support")
+
 _LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
 
