@@ -4,11 +4,13 @@
 A request the service refused for good, or a body that is no request, is sent to the
 dead-letter queue with its error as ``rekoface.*`` message attributes; the caller
 deletes the original only after that send, so a crash between the two leaves the
-original to come back (and be dead-lettered again), never a request lost.
+original to come back (and be dead-lettered again), never a request lost. On a FIFO
+dead-letter queue (its URL ends in ``.fifo``) a letter keeps its message's group.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import TYPE_CHECKING, Final
 
@@ -26,6 +28,8 @@ __all__ = ["error_attributes", "find_dead_letter_queue", "send_to_dead_letter"]
 #: Longest error message carried to the dead-letter queue.
 _MAX_ERROR_TEXT: Final = 1000
 _ATTRIBUTE_PREFIX: Final = "rekoface."
+#: The group of a dead letter whose message had none and no id (a malformed answer).
+_FALLBACK_GROUP: Final = "rekoface-dead-letters"
 
 
 def send_to_dead_letter(
@@ -33,10 +37,28 @@ def send_to_dead_letter(
 ) -> None:
     """Send the message's body, with its error, to the dead-letter queue."""
     attributes = error_attributes(error, held.message_id)
+    if not dead_letter_url.endswith(".fifo"):
+        _sqs.call(
+            "SendMessage",
+            lambda: client.send_message(
+                QueueUrl=dead_letter_url, MessageBody=held.body, MessageAttributes=attributes
+            ),
+        )
+        return
+    # A FIFO queue needs a group (the message's own, else one per message) and, unless it
+    # deduplicates by content, a deduplication id: the source message's, so a letter sent
+    # again (a crash before the delete, the message back) is kept once, and alike bodies
+    # of different messages are each kept.
+    group = held.group_id or held.message_id or _FALLBACK_GROUP
+    dedup = hashlib.sha256(f"rekoface-dead-letter:{held.message_id}".encode()).hexdigest()
     _sqs.call(
         "SendMessage",
         lambda: client.send_message(
-            QueueUrl=dead_letter_url, MessageBody=held.body, MessageAttributes=attributes
+            QueueUrl=dead_letter_url,
+            MessageBody=held.body,
+            MessageAttributes=attributes,
+            MessageGroupId=group,
+            MessageDeduplicationId=dedup,
         ),
     )
 

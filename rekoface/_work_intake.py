@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import attrs
 
@@ -23,7 +23,8 @@ from .errors import RekoFaceError, RequestValidationError
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
-    from mypy_boto3_sqs.type_defs import MessageTypeDef
+    from mypy_boto3_sqs.literals import QueueAttributeFilterType
+    from mypy_boto3_sqs.type_defs import MessageTypeDef, ReceiveMessageResultTypeDef
 
     from .models import FaceSearchRequest
 
@@ -34,6 +35,27 @@ logger = logging.getLogger("rekoface")
 #: With jobs running, a receive that found nothing is not repeated sooner than this (and
 #: never waits): the batch it feeds must get on with its jobs meanwhile.
 BUSY_LOOK_INTERVAL: Final = 2.0
+#: The system attribute asked of each message: its group, on a FIFO queue (a dead letter
+#: on a FIFO dead-letter queue keeps it). A standard queue's messages have none.
+_GROUP: Final = "MessageGroupId"
+
+
+def asks_system_attributes(client: Any) -> bool:
+    """Whether `client`'s ``ReceiveMessage`` takes ``MessageSystemAttributeNames`` (botocore
+    added it in 2024; before, ``AttributeNames``, now deprecated, asked the same)."""
+    try:
+        model = client.meta.service_model.operation_model("ReceiveMessage")
+        return "MessageSystemAttributeNames" in model.input_shape.members
+    except Exception:  # not a botocore client: ask in today's terms
+        return True
+
+
+def _group(attributes: object) -> str | None:
+    """The message's group, read leniently: `None` on a standard queue or odd output."""
+    if not isinstance(attributes, dict):
+        return None
+    value = cast("dict[str, object]", attributes).get(_GROUP)
+    return value if isinstance(value, str) and value else None
 
 
 @attrs.frozen
@@ -97,15 +119,28 @@ class Intake:
     def receive(self, wait: int, until: float) -> MessageTypeDef | None:
         """One message, or `None`: nothing came, or transient errors outlasted `until`
         (at once, without a long poll, while jobs run)."""
-        client, url = self.client, self.queue_url
-        response = self.patience.call(
-            "ReceiveMessage",
-            lambda: client.receive_message(
+        client, url, hidden = self.client, self.queue_url, self.visibility_timeout
+
+        def receive() -> ReceiveMessageResultTypeDef:
+            if asks_system_attributes(client):
+                return client.receive_message(
+                    QueueUrl=url,
+                    MaxNumberOfMessages=1,
+                    WaitTimeSeconds=wait,
+                    VisibilityTimeout=hidden,
+                    MessageSystemAttributeNames=[_GROUP],
+                )
+            return client.receive_message(  # a botocore that predates MessageSystemAttributeNames
                 QueueUrl=url,
                 MaxNumberOfMessages=1,
                 WaitTimeSeconds=wait,
-                VisibilityTimeout=self.visibility_timeout,
-            ),
+                VisibilityTimeout=hidden,
+                AttributeNames=cast("list[QueueAttributeFilterType]", [_GROUP]),
+            )
+
+        response = self.patience.call(
+            "ReceiveMessage",
+            receive,
             until=until if wait > 0 or not self.in_hand.busy() else self.clock(),
         )
         if response is None:
@@ -123,6 +158,7 @@ class Intake:
             message.get("Body", ""),
             received_at=now,
             visible_until=now + self.visibility_timeout,
+            group_id=_group(message.get("Attributes")),
         )
         token = token_for_message(message_id)
         try:

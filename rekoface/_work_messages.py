@@ -32,6 +32,7 @@ class Held:
     visible_until: float
     in_batch: bool = True
     stuck: bool = False  # its visibility can no longer be extended
+    group_id: str | None = None  # a FIFO queue's MessageGroupId
 
 
 class InHand:
