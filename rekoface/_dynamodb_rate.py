@@ -24,7 +24,7 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from ._dynamodb_slots import HOLDER, SLOT, dynamodb_number, lenient_get, number_value
+from ._dynamodb_items import HOLDER, SLOT, dynamodb_number, lenient_get, number_value
 from ._leases import start_gap
 from .errors import RekoFaceError
 

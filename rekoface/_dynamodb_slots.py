@@ -8,23 +8,34 @@ Reads are one strongly consistent ``BatchGetItem`` of the slot items (up to 100 
 a call): each slot is its own partition key, so a ``Query`` cannot see them all, and a
 ``Scan`` would read whatever else the table holds and page by size.
 
-boto3 is imported only when a client has to be built.
+The table itself (definition, creation) is `_dynamodb_table`'s; reading an item,
+`_dynamodb_items`'. boto3 is imported only when a client has to be built.
 """
 
 from __future__ import annotations
 
 import functools
 import random
-import re
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
-from botocore.exceptions import ClientError, WaiterError
+from botocore.exceptions import ClientError
 
-from ._core import botocore_retries_on, no_retries_config
+from ._core import botocore_retries_on
+from ._dynamodb_items import (
+    SLOT,
+    as_list,
+    chunks,
+    is_live,
+    lenient_get,
+    read_request,
+    release_request,
+    renew_request,
+    take_request,
+)
+from ._dynamodb_table import build_client, check_table_name, checked_definition, create_slot_table
 from ._leases import (
     DEFAULT_LEASE_SECONDS,
     DEFAULT_START_RATE,
@@ -37,8 +48,8 @@ from ._leases import (
     rate_text,
 )
 from ._translate import translated
-from ._validation import check_type, raise_if_any, shown
-from .errors import ConfigurationError, FieldError, RekoFaceError, error_class_for_code
+from ._validation import check_type, raise_if_any
+from .errors import FieldError, error_class_for_code
 
 if TYPE_CHECKING:
     from ._dynamodb_rate import SharedStartRate
@@ -48,83 +59,11 @@ __all__ = ["DynamoDBSlotStore"]
 
 _T = TypeVar("_T")
 
-#: Attribute names of a slot item.
-SLOT: Final = "slot"
-HOLDER: Final = "holder"
-EXPIRES: Final = "expires"
-LEASE: Final = "lease"
-_NAMES: Final = {"#slot": SLOT, "#holder": HOLDER, "#expires": EXPIRES, "#lease": LEASE}
-
-#: DynamoDB's rule for table names.
-_TABLE_NAME: Final = re.compile(r"[a-zA-Z0-9_.-]{3,255}")
 #: BatchGetItem reads at most 100 keys a call.
 _BATCH_GET_LIMIT: Final = 100
 #: Rounds of re-reading keys DynamoDB left unprocessed (it does so under throttling).
 _UNPROCESSED_ROUNDS: Final = 8
 _CONDITION_FAILED: Final = "ConditionalCheckFailedException"
-
-
-def table_definition(table_name: str) -> dict[str, Any]:
-    """The ``CreateTable`` parameters of a slot table: on-demand, one string key."""
-    return {
-        "TableName": table_name,
-        "AttributeDefinitions": [{"AttributeName": SLOT, "AttributeType": "S"}],
-        "KeySchema": [{"AttributeName": SLOT, "KeyType": "HASH"}],
-        "BillingMode": "PAY_PER_REQUEST",
-    }
-
-
-def _check_table_name(errors: list[FieldError], value: object) -> None:
-    if not isinstance(value, str):
-        errors.append(FieldError("table_name", f"must be a str, not {type(value).__name__}", "str"))
-    elif _TABLE_NAME.fullmatch(value) is None:
-        errors.append(
-            FieldError("table_name", f"{shown(value)} does not match", "[a-zA-Z0-9_.-]{3,255}")
-        )
-
-
-def _build_client() -> Any:
-    """A boto3 DynamoDB client with botocore's retries off (rekoface's policy retries)."""
-    import boto3
-
-    with translated("create DynamoDB client"):
-        return boto3.client(  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
-            "dynamodb", config=no_retries_config(None)
-        )
-
-
-def dynamodb_number(value: float) -> str:
-    """`value` as a DynamoDB number: plain notation, never ``1e-07``."""
-    return format(Decimal(repr(float(value))), "f")
-
-
-def number_value(attribute: object) -> float | None:
-    """A DynamoDB number attribute (``{"N": "..."}``) as a float, leniently: else ``None``."""
-    text = lenient_get(attribute, "N")
-    if not isinstance(text, str):
-        return None
-    try:
-        return float(Decimal(text))
-    except (InvalidOperation, ValueError, OverflowError):
-        return None
-
-
-def _expiry(item: Mapping[str, Any]) -> float | None:
-    """A slot item's lease expiry, leniently: ``None`` if it holds no readable one."""
-    return number_value(item.get(EXPIRES))
-
-
-def _is_live(item: Mapping[str, Any], now: float) -> bool:
-    """Whether a slot item holds a lease that has not run out at `now`."""
-    if not lenient_get(item.get(HOLDER), "S"):
-        return False
-    expires = _expiry(item)
-    return expires is not None and expires > now
-
-
-def _chunks(keys: list[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(keys), size):
-        yield keys[start : start + size]
 
 
 class DynamoDBSlotStore:
@@ -164,7 +103,7 @@ class DynamoDBSlotStore:
         from .retry import RetryPolicy
 
         errors: list[FieldError] = []
-        _check_table_name(errors, table_name)
+        check_table_name(errors, table_name)
         check_capacity(errors, capacity)
         check_lease_seconds(errors, lease_seconds)
         check_callable(errors, "clock", clock)
@@ -178,7 +117,7 @@ class DynamoDBSlotStore:
         self._lease_seconds = float(lease_seconds)
         self._clock = clock
         if dynamodb_client is None:
-            self._client = _build_client()
+            self._client = build_client()
             default_retry = RetryPolicy()
         else:
             self._client = dynamodb_client
@@ -224,7 +163,7 @@ class DynamoDBSlotStore:
         check_call(holder=holder, lease_seconds=lease_seconds)
         now = self._clock()
         items = self._read_slots()
-        free = [str(i) for i in range(self._capacity) if not _is_live(items.get(str(i), {}), now)]
+        free = [str(i) for i in range(self._capacity) if not is_live(items.get(str(i), {}), now)]
         random.shuffle(free)
         for slot_id in free:
             token = uuid.uuid4().hex
@@ -232,27 +171,9 @@ class DynamoDBSlotStore:
             taken = self._conditional_write(
                 "PutItem",
                 self._client.put_item,
-                {
-                    "TableName": self._table_name,
-                    "Item": {
-                        SLOT: {"S": slot_id},
-                        HOLDER: {"S": holder},
-                        EXPIRES: {"N": dynamodb_number(now + lease_seconds)},
-                        LEASE: {"S": token},
-                    },
-                    # Free, or an expiry that is no number (not a lease), or run out,
-                    # or ours already (this very try, whose answer was lost).
-                    "ConditionExpression": (
-                        "attribute_not_exists(#slot) OR NOT attribute_type(#expires, :number)"
-                        " OR #expires <= :now OR #lease = :lease"
-                    ),
-                    "ExpressionAttributeNames": _names("#slot", "#expires", "#lease"),
-                    "ExpressionAttributeValues": {
-                        ":now": {"N": dynamodb_number(now)},
-                        ":number": {"S": "N"},
-                        ":lease": {"S": token},
-                    },
-                },
+                take_request(
+                    self._table_name, slot_id, holder, token, now=now, lease_seconds=lease_seconds
+                ),
             )
             if taken:
                 return slot_id
@@ -264,18 +185,7 @@ class DynamoDBSlotStore:
         return self._conditional_write(
             "UpdateItem",
             self._client.update_item,
-            {
-                "TableName": self._table_name,
-                "Key": {SLOT: {"S": slot_id}},
-                "UpdateExpression": "SET #expires = :expires",
-                "ConditionExpression": "#holder = :holder AND #expires > :now",
-                "ExpressionAttributeNames": _names("#holder", "#expires"),
-                "ExpressionAttributeValues": {
-                    ":holder": {"S": holder},
-                    ":now": {"N": dynamodb_number(now)},
-                    ":expires": {"N": dynamodb_number(now + lease_seconds)},
-                },
-            },
+            renew_request(self._table_name, slot_id, holder, now=now, lease_seconds=lease_seconds),
         )
 
     def release(self, slot_id: str, holder: str) -> None:
@@ -283,18 +193,12 @@ class DynamoDBSlotStore:
         self._conditional_write(
             "DeleteItem",
             self._client.delete_item,
-            {
-                "TableName": self._table_name,
-                "Key": {SLOT: {"S": slot_id}},
-                "ConditionExpression": "#holder = :holder",
-                "ExpressionAttributeNames": _names("#holder"),
-                "ExpressionAttributeValues": {":holder": {"S": holder}},
-            },
+            release_request(self._table_name, slot_id, holder),
         )
 
     def held(self) -> int:
         now = self._clock()
-        return sum(1 for item in self._read_slots().values() if _is_live(item, now))
+        return sum(1 for item in self._read_slots().values() if is_live(item, now))
 
     # -- the shared start rate ------------------------------------------------------------
 
@@ -326,10 +230,7 @@ class DynamoDBSlotStore:
     @staticmethod
     def table_definition(table_name: str) -> dict[str, Any]:
         """The ``CreateTable`` parameters `create_table` sends, for your own infrastructure."""
-        errors: list[FieldError] = []
-        _check_table_name(errors, table_name)
-        raise_if_any(errors)
-        return table_definition(table_name)
+        return checked_definition(table_name)
 
     @staticmethod
     def create_table(table_name: str, *, dynamodb_client: Any = None) -> None:
@@ -339,24 +240,7 @@ class DynamoDBSlotStore:
         the slot table's; otherwise `ConfigurationError`. The wait is boto3's
         ``table_exists`` waiter (a ``DescribeTable`` every 20 s, 25 times at most).
         """
-        definition = DynamoDBSlotStore.table_definition(table_name)
-        client = dynamodb_client if dynamodb_client is not None else _build_client()
-        try:
-            with translated("DynamoDB CreateTable"):
-                client.create_table(**definition)
-        except RekoFaceError as err:
-            if getattr(err, "code", None) != "ResourceInUseException":
-                raise
-        try:
-            with translated("DynamoDB DescribeTable"):
-                client.get_waiter("table_exists").wait(TableName=table_name)
-        except WaiterError as err:
-            raise RekoFaceError(
-                f"DynamoDB table {table_name!r} did not become ACTIVE: {err}"
-            ) from err
-        with translated("DynamoDB DescribeTable"):
-            table = client.describe_table(TableName=table_name).get("Table", {})
-        _check_key(table_name, table)
+        create_slot_table(table_name, dynamodb_client=dynamodb_client)
 
     # -- calls ----------------------------------------------------------------------------
 
@@ -385,14 +269,8 @@ class DynamoDBSlotStore:
         """Every slot item there is, by slot id, read strongly consistently."""
         keys = [str(i) for i in range(self._capacity)]
         found: dict[str, Mapping[str, Any]] = {}
-        for chunk in _chunks(keys, _BATCH_GET_LIMIT):
-            request: dict[str, Any] = {
-                "Keys": [{SLOT: {"S": key}} for key in chunk],
-                "ConsistentRead": True,
-                "ProjectionExpression": "#slot, #holder, #expires",
-                "ExpressionAttributeNames": _names("#slot", "#holder", "#expires"),
-            }
-            self._read_chunk(request, found)
+        for chunk in chunks(keys, _BATCH_GET_LIMIT):
+            self._read_chunk(read_request(chunk), found)
         return found
 
     def _read_chunk(self, request: dict[str, Any], found: dict[str, Mapping[str, Any]]) -> None:
@@ -401,11 +279,11 @@ class DynamoDBSlotStore:
                 self._client.batch_get_item, RequestItems={self._table_name: request}
             )
             answer = self._call("BatchGetItem", get)
-            for item in _list(lenient_get(lenient_get(answer, "Responses"), self._table_name)):
+            for item in as_list(lenient_get(lenient_get(answer, "Responses"), self._table_name)):
                 slot = lenient_get(lenient_get(item, SLOT), "S")
                 if isinstance(slot, str):
                     found[slot] = cast("Mapping[str, Any]", item)
-            left = _list(
+            left = as_list(
                 lenient_get(
                     lenient_get(lenient_get(answer, "UnprocessedKeys"), self._table_name), "Keys"
                 )
@@ -427,33 +305,4 @@ class DynamoDBSlotStore:
                 }
             },
             "BatchGetItem",
-        )
-
-
-def _names(*placeholders: str) -> dict[str, str]:
-    return {placeholder: _NAMES[placeholder] for placeholder in placeholders}
-
-
-def lenient_get(document: object, key: str) -> object:
-    """`document[key]` if `document` is a mapping, else `None`: service output is read leniently."""
-    if isinstance(document, Mapping):
-        return cast("Mapping[str, object]", document).get(key)
-    return None
-
-
-def _list(value: object) -> list[object]:
-    return cast("list[object]", value) if isinstance(value, list) else []
-
-
-def _check_key(table_name: str, table: Mapping[str, Any]) -> None:
-    """Refuse a table whose key is not the slot table's (one string partition key)."""
-    key_schema = table.get("KeySchema")
-    attributes = {
-        lenient_get(a, "AttributeName"): lenient_get(a, "AttributeType")
-        for a in _list(table.get("AttributeDefinitions"))
-    }
-    if key_schema != [{"AttributeName": SLOT, "KeyType": "HASH"}] or attributes.get(SLOT) != "S":
-        raise ConfigurationError(
-            f"DynamoDB table {table_name!r} exists with another key "
-            f"({key_schema!r}): a slot table has the one string partition key {SLOT!r}"
         )

@@ -25,7 +25,7 @@ import attrs
 from .errors import FieldError, RequestValidationError
 from .models import FaceSearchRequest, NotificationChannel, S3Video
 
-__all__ = ["Defaults", "parse_work_item", "token_for_message"]
+__all__ = ["Defaults", "check_defaults", "parse_work_item", "token_for_message"]
 
 _KEYS: Final = ("Video", "CollectionId", "FaceMatchThreshold", "NotificationChannel", "JobTag")
 _BODY: Final = "Body"
@@ -39,6 +39,17 @@ class Defaults:
     face_match_threshold: float | None = None
     notification_channel: NotificationChannel | None = None
     job_tag: str | None = None
+
+
+def check_defaults(defaults: Defaults) -> None:
+    """The fields' own rules, checked when a worker is made rather than on its first message."""
+    FaceSearchRequest(
+        S3Video("stand-in", "stand-in"),
+        defaults.collection_id if defaults.collection_id is not None else "stand-in",
+        defaults.face_match_threshold,
+        defaults.notification_channel,
+        defaults.job_tag,
+    )
 
 
 def token_for_message(message_id: str) -> str:
