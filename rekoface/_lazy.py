@@ -1,10 +1,13 @@
-"""How the result models are built fast: slot setters, and parsing on first access.
+"""How the result models are built fast: builders, and parsing on first access.
 
-attrs' ``__init__`` of a frozen class sets each field through ``object.__setattr__``
-with keyword handling around it; a slot descriptor's own ``__set__`` is about half
-the cost. The parsers of service output (never user input: nothing is validated)
-build their models with `new` and `setters`, and leave what is costly and often
-unread as unset slots that `Lazy` or `LazyFields` fill on first access.
+attrs' ``__init__`` of a frozen class sets each field through ``object.__setattr__``,
+a call that packs its arguments into a tuple; a slot descriptor's own ``__set__`` is
+the same kind of call. The parsers of service output (never user input: nothing is
+validated) build their models as instances of a `builder`: a subclass with the same
+layout that takes plain attribute stores (the interpreter's specialised slot store, a
+tenth of a call), turned into the frozen class with one ``__class__`` assignment once
+filled. What is costly and often unread stays an unset slot that `Lazy` or
+`LazyFields` fill on first access (with `setters`: the object is frozen by then).
 
 This module imports nothing of the package.
 """
@@ -14,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import attrs
+
 new = object.__new__
 get_attribute = object.__getattribute__
 
@@ -21,6 +26,22 @@ get_attribute = object.__getattribute__
 def setters(cls: type, *names: str) -> tuple[Callable[[object, object], None], ...]:
     """The slot descriptors' setters of `names` on the slotted class `cls`, in that order."""
     return tuple(vars(cls)[name].__set__ for name in names)
+
+
+def builder(cls: type) -> Any:
+    """A subclass of the frozen slotted `cls` that takes plain attribute stores.
+
+    It adds no slot, so an instance filled through it becomes a `cls` with
+    ``obj.__class__ = cls`` (the layouts match); nothing else ever sees a builder.
+    Both ``__setattr__`` and ``__delattr__`` are `object`'s, so the type's attribute
+    store is the generic one, which the interpreter specialises per slot.
+    """
+    namespace = {
+        "__slots__": (),
+        "__setattr__": object.__setattr__,
+        "__delattr__": object.__delattr__,
+    }
+    return type(f"{cls.__name__}Builder", (cls,), namespace)
 
 
 def _no_attribute(obj: object, name: str) -> AttributeError:
@@ -97,19 +118,22 @@ def record_parser(cls: type, keys: Mapping[str, str]) -> Callable[[Any], Any]:
 
     ``None`` gives ``None``; a missing key, a ``None`` field. Written out as source and
     compiled once (as attrs writes its ``__init__``): the straight-line code of a hand-
-    written parser, a slot setter per field, with no loop over the fields at parse time.
+    written parser, a store per field into a `builder`, with no loop over the fields.
     """
-    names = {f"_set_{i}": setter for i, setter in enumerate(setters(cls, *keys))}
+    unknown = sorted(set(keys) - {field.name for field in attrs.fields(cls)})
+    if unknown:  # pragma: no cover - our own tables
+        raise ValueError(f"{cls.__name__} has no field {unknown}")
     lines = [
         "def parse(raw):",
         "    if raw is None:",
         "        return None",
         "    get = raw.get",
-        "    obj = new(cls)",
-        *(f"    _set_{i}(obj, get({key!r}))" for i, key in enumerate(keys.values())),
+        "    obj = new(builder)",
+        *(f"    obj.{name} = get({key!r})" for name, key in keys.items()),
+        "    obj.__class__ = cls",
         "    return obj",
     ]
-    namespace: dict[str, Any] = {"new": new, "cls": cls, **names}
+    namespace: dict[str, Any] = {"new": new, "cls": cls, "builder": builder(cls)}
     exec(compile("\n".join(lines), f"<rekoface parser of {cls.__qualname__}>", "exec"), namespace)  # noqa: S102 - our own fixed source
     parse: Callable[[Any], Any] = namespace["parse"]
     parse.__qualname__ = parse.__name__ = f"parse_{cls.__name__.lower()}"

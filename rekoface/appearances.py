@@ -9,8 +9,8 @@ only for groups seen more than once; the answer does not depend on the order of 
 index several photos of one person under one ``ExternalImageId``), or one indexed
 face (`by_face`).
 
-This module imports only `rekoface.matches` of the package (and the private slot
-setters).
+This module imports only `rekoface.matches` of the package (and the private
+builders).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._lazy import new, setters
+from ._lazy import builder, new
 
 if TYPE_CHECKING:
     from .matches import FaceMatch, PersonMatch
@@ -63,26 +63,7 @@ class Appearance:
     face_ids: tuple[str, ...] = attrs.field(default=attrs.Factory(_own_face, takes_self=True))
 
 
-(
-    _SET_FACE_ID,
-    _SET_EXTERNAL,
-    _SET_FIRST,
-    _SET_LAST,
-    _SET_BEST,
-    _SET_MATCHES,
-    _SET_KEY,
-    _SET_FACE_IDS,
-) = setters(
-    Appearance,
-    "face_id",
-    "external_image_id",
-    "first_timestamp",
-    "last_timestamp",
-    "best_similarity",
-    "matches",
-    "key",
-    "face_ids",
-)
+_APPEARANCE = builder(Appearance)
 
 #: One face match as the fold reads it: (timestamp, group, similarity, face id,
 #: external image id). Typed matches (`fold_appearances`) and the service's page dicts
@@ -266,17 +247,18 @@ def _merged(intervals: list[_Interval], max_gap: float) -> list[_Interval]:
 
 
 def _appearance(interval: _Interval) -> Appearance:
-    appearance = new(Appearance)
+    appearance = new(_APPEARANCE)
     first, group, last, best, count, external, best_face, faces = interval
-    _SET_FACE_ID(appearance, best_face)
-    _SET_EXTERNAL(appearance, external)
-    _SET_FIRST(appearance, first)
-    _SET_LAST(appearance, last)
-    _SET_BEST(appearance, best)
-    _SET_MATCHES(appearance, count)
-    _SET_KEY(appearance, group)
-    _SET_FACE_IDS(
-        appearance,
-        (faces,) if isinstance(faces, str) else tuple(face_id for _, face_id in sorted(faces)),
+    appearance.face_id = best_face
+    appearance.external_image_id = external
+    appearance.first_timestamp = first
+    appearance.last_timestamp = last
+    appearance.best_similarity = best
+    appearance.matches = count
+    appearance.key = group
+    appearance.face_ids = (
+        (faces,) if isinstance(faces, str) else tuple(face_id for _, face_id in sorted(faces))
     )
-    return appearance
+    appearance.__class__ = Appearance
+    finished: Appearance = appearance
+    return finished

@@ -3,11 +3,11 @@
 `PersonMatch.person.face` is parsed on first access (see `rekoface.matches`), and each
 of its other parts (landmarks, quality, ...) on its own first access: a loop that
 reads the confidence, box and pose does not pay for building every landmark. Parts are built
-without attrs' ``__init__`` (through the slots' own setters, several times cheaper
-for these many small objects), since the data is the service's and never validated.
+without attrs' ``__init__`` (through builders, several times cheaper for these many
+small objects: see `rekoface._lazy`), since the data is the service's and never validated.
 Missing parts are `None`, absent lists empty tuples.
 
-This module imports nothing of the package (but its private slot setters).
+This module imports nothing of the package (but its private builders and slot setters).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from ._lazy import SET_RAW_FIELDS, LazyFields, lazy_fields, new, record_parser, setters
+from ._lazy import LazyFields, builder, lazy_fields, new, record_parser, setters
 
 __all__ = [
     "AgeRange",
@@ -183,7 +183,7 @@ lazy_fields(
     FaceDetail,
     {name: (key, parse, setters(FaceDetail, name)[0]) for name, (key, parse) in _PARTS.items()},
 )
-_SET_CONFIDENCE, _SET_BOX, _SET_POSE = setters(FaceDetail, "confidence", "bounding_box", "pose")
+_FACE_DETAIL = builder(FaceDetail)
 
 
 def parse_face_detail(raw: Mapping[str, Any] | None) -> FaceDetail | None:
@@ -195,9 +195,11 @@ def parse_face_detail(raw: Mapping[str, Any] | None) -> FaceDetail | None:
     if raw is None:
         return None
     get = raw.get
-    detail = new(FaceDetail)
-    _SET_CONFIDENCE(detail, get("Confidence"))
-    _SET_BOX(detail, parse_bounding_box(get("BoundingBox")))
-    _SET_POSE(detail, _pose(get("Pose")))
-    SET_RAW_FIELDS(detail, raw)
-    return detail
+    detail = new(_FACE_DETAIL)
+    detail.confidence = get("Confidence")
+    detail.bounding_box = parse_bounding_box(get("BoundingBox"))
+    detail.pose = _pose(get("Pose"))
+    detail._raw_fields = raw
+    detail.__class__ = FaceDetail
+    finished: FaceDetail = detail
+    return finished

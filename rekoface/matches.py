@@ -17,7 +17,7 @@ of a face match; a dict without them raises `KeyError` when that part is parsed.
 Data the service produced is never validated.
 
 `FaceDetail` and its parts live in `rekoface.face_details`. This module imports only
-that of the package (and the private slot setters).
+that of the package (and the private builders and slot setters).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 import attrs
 
-from ._lazy import SET_RAW, SET_RAW_FIELDS, Lazy, LazyFields, lazy_fields, new, setters
+from ._lazy import Lazy, LazyFields, builder, lazy_fields, new, setters
 from .face_details import BoundingBox, FaceDetail, parse_bounding_box, parse_face_detail
 
 __all__ = [
@@ -94,22 +94,15 @@ class PersonMatch(Lazy):
 
 # --------------------------------------------------------------------------- parsing
 
-_FACE_ID, _FACE_BOX, _FACE_IMAGE, _FACE_EXTERNAL, _FACE_CONFIDENCE, _FACE_MODEL, _FACE_USER = (
-    setters(
-        Face,
-        "face_id",
-        "bounding_box",
-        "image_id",
-        "external_image_id",
-        "confidence",
-        "index_faces_model_version",
-        "user_id",
-    )
+_FACE_BOX, _FACE_IMAGE, _FACE_CONFIDENCE, _FACE_MODEL, _FACE_USER = setters(
+    Face, "bounding_box", "image_id", "confidence", "index_faces_model_version", "user_id"
 )
-_MATCH_SIMILARITY, _MATCH_FACE = setters(FaceMatch, "similarity", "face")
-_PERSON_INDEX, _PERSON_BOX, _PERSON_FACE = setters(PersonDetail, "index", "bounding_box", "face")
-_SET_TIMESTAMP, _SET_PERSON, _SET_FACE_MATCHES = setters(
-    PersonMatch, "timestamp", "person", "face_matches"
+_PERSON_BOX, _PERSON_FACE = setters(PersonDetail, "bounding_box", "face")
+_SET_PERSON, _SET_FACE_MATCHES = setters(PersonMatch, "person", "face_matches")
+# Parsing fills builders (see `rekoface._lazy`); the setters above are for what is parsed
+# on first access, when the object is already frozen.
+_FACE, _FACE_MATCH, _PERSON_DETAIL, _PERSON_MATCH = map(
+    builder, (Face, FaceMatch, PersonDetail, PersonMatch)
 )
 
 
@@ -144,10 +137,12 @@ def parse_person_match(raw: Mapping[str, Any]) -> PersonMatch:
     Only ``Timestamp`` is read now; ``Person`` and ``FaceMatches`` are parsed on first
     access of `PersonMatch.person` or `PersonMatch.face_matches`.
     """
-    match = new(PersonMatch)
-    _SET_TIMESTAMP(match, raw["Timestamp"])
-    SET_RAW(match, raw)
-    return match
+    match = new(_PERSON_MATCH)
+    match.timestamp = raw["Timestamp"]
+    match._raw = raw
+    match.__class__ = PersonMatch
+    finished: PersonMatch = match
+    return finished
 
 
 def parse_person_match_now(raw: Mapping[str, Any]) -> PersonMatch:
@@ -156,25 +151,27 @@ def parse_person_match_now(raw: Mapping[str, Any]) -> PersonMatch:
     What iteration yields: nearly every loop reads the face matches, and parsing
     them now costs less than the first-access fallback would.
     """
-    match = new(PersonMatch)
-    _SET_TIMESTAMP(match, raw["Timestamp"])
-    _SET_PERSON(match, _parse_person_detail(raw.get("Person")))
-    _SET_FACE_MATCHES(match, _parse_face_matches(raw.get("FaceMatches")))
+    match = new(_PERSON_MATCH)
+    match.timestamp = raw["Timestamp"]
+    match.person = _parse_person_detail(raw.get("Person"))
+    match.face_matches = _parse_face_matches(raw.get("FaceMatches"))
     # `_raw` stays unset, as on a match built by its `__init__`: with every lazy field
-    # set, nothing reads it (a slot setter is a tenth of this function's cost).
-    return match
+    # set, nothing reads it.
+    match.__class__ = PersonMatch
+    finished: PersonMatch = match
+    return finished
 
 
 def _parse_person_detail(raw: Mapping[str, Any] | None) -> PersonDetail:
-    detail = new(PersonDetail)
+    detail = new(_PERSON_DETAIL)
     if not raw:
-        _PERSON_INDEX(detail, None)
-        _PERSON_BOX(detail, None)
-        _PERSON_FACE(detail, None)
-        return detail
-    _PERSON_INDEX(detail, raw.get("Index"))
-    SET_RAW_FIELDS(detail, raw)
-    return detail
+        detail.index = detail.bounding_box = detail.face = None
+    else:
+        detail.index = raw.get("Index")
+        detail._raw_fields = raw
+    detail.__class__ = PersonDetail
+    finished: PersonDetail = detail
+    return finished
 
 
 def _parse_face_matches(raw: Iterable[Mapping[str, Any]] | None) -> tuple[FaceMatch, ...]:
@@ -183,12 +180,14 @@ def _parse_face_matches(raw: Iterable[Mapping[str, Any]] | None) -> tuple[FaceMa
     parsed: list[FaceMatch] = []
     for item in raw:  # one loop, no call per face match: this is the hot path
         data = item["Face"]
-        face = new(Face)
-        _FACE_ID(face, data["FaceId"])
-        _FACE_EXTERNAL(face, data.get("ExternalImageId"))
-        SET_RAW_FIELDS(face, data)
-        match = new(FaceMatch)
-        _MATCH_SIMILARITY(match, item["Similarity"])
-        _MATCH_FACE(match, face)
+        face = new(_FACE)
+        face.face_id = data["FaceId"]
+        face.external_image_id = data.get("ExternalImageId")
+        face._raw_fields = data
+        face.__class__ = Face
+        match = new(_FACE_MATCH)
+        match.similarity = item["Similarity"]
+        match.face = face
+        match.__class__ = FaceMatch
         parsed.append(match)
     return tuple(parsed)

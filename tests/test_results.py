@@ -391,6 +391,55 @@ def test_lazy_models_are_frozen_before_and_after_parsing(name: str) -> None:
         setattr(match, name, None)
 
 
+PUBLIC_MODELS = frozenset(
+    {
+        AgeRange,
+        Appearance,
+        BoundingBox,
+        Emotion,
+        EyeDirection,
+        Face,
+        FaceAttribute,
+        FaceDetail,
+        FaceMatch,
+        Gender,
+        ImageQuality,
+        Landmark,
+        PersonDetail,
+        PersonMatch,
+        Pose,
+    }
+)
+
+
+def _models_in(value: Any) -> Iterator[Any]:
+    """`value` and every attrs instance it holds, reading every field (so parsing them)."""
+    if isinstance(value, tuple):
+        for item in value:
+            yield from _models_in(item)
+    elif attrs.has(type(value)):
+        yield value
+        for field in attrs.fields(type(value)):
+            yield from _models_in(getattr(value, field.name))
+
+
+def test_every_parsed_model_is_its_frozen_public_class() -> None:
+    # Parsers fill private builders and turn them into the public classes: no builder may
+    # leak, whether iterated (parsed now), parsed on first access, or grouped.
+    pages = three_pages()
+    results = FaceSearchResults(JOB_ID, pages.__getitem__)
+    matches = [*results, *map(parse_person_match, event("real_shapes")["Persons"])]
+    found = [model for match in matches for model in _models_in(match)]
+    found += results.appearances()
+    assert {type(model) for model in found} >= {PersonMatch, FaceMatch, Face, FaceDetail, Pose}
+    for model in found:
+        assert type(model) in PUBLIC_MODELS, type(model)
+        name = attrs.fields(type(model))[0].name
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            setattr(model, name, None)
+        assert model == attrs.evolve(model)
+
+
 def test_a_lazy_model_has_no_other_attributes() -> None:
     match = parse_person_match(first_raw())
 
