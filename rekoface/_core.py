@@ -229,17 +229,20 @@ def new_job(
 ) -> FaceSearchJob:
     """The job a ``StartFaceSearch`` answer names.
 
-    Filled through its slots: attrs' ``__init__`` of a frozen class goes through
-    ``object.__setattr__`` per field, a measurable share of a start's own cost.
+    Filled through a builder (`rekoface._lazy`): attrs' ``__init__`` of a frozen class
+    goes through ``object.__setattr__`` per field, a measurable share of a start's own
+    cost.
     """
-    job_type, set_id, set_token, set_request = _job_setters()
-    job = object.__new__(job_type)
-    set_id(job, response["JobId"])
-    set_token(job, call.token)
-    set_request(job, request)
+    job_type, job_builder = _job_builder()
+    job = object.__new__(job_builder)
+    job.job_id = response["JobId"]
+    job.client_request_token = call.token
+    job.request = request
+    job.__class__ = job_type
+    started: FaceSearchJob = job
     if logger.isEnabledFor(logging.INFO):
-        logger.info("started face search job %s", job.job_id)
-    return job
+        logger.info("started face search job %s", started.job_id)
+    return started
 
 
 # -- status and waiting -------------------------------------------------------------------
@@ -344,20 +347,11 @@ def _request_types() -> tuple[type[FaceSearchRequest], type[FaceSearchJob]]:
 
 
 @functools.cache
-def _job_setters() -> tuple[
-    type[FaceSearchJob],
-    Callable[[object, object], None],
-    Callable[[object, object], None],
-    Callable[[object, object], None],
-]:
+def _job_builder() -> tuple[type[FaceSearchJob], Any]:
+    from ._lazy import builder
+
     _, job_type = _request_types()
-    slots = vars(job_type)
-    return (
-        job_type,
-        slots["job_id"].__set__,
-        slots["client_request_token"].__set__,
-        slots["request"].__set__,
-    )
+    return job_type, builder(job_type)
 
 
 @functools.cache
