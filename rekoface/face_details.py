@@ -194,11 +194,16 @@ def parse_face_detail(raw: Mapping[str, Any] | None) -> FaceDetail | None:
     """
     if raw is None:
         return None
-    get = raw.get
     detail = new(_FACE_DETAIL)
-    detail.confidence = get("Confidence")
-    detail.bounding_box = parse_bounding_box(get("BoundingBox"))
-    detail.pose = _pose(get("Pose"))
+    try:  # the service sends all three: a subscript is a quarter of a `get` call
+        detail.confidence = raw["Confidence"]
+        detail.bounding_box = parse_bounding_box(raw["BoundingBox"])
+        detail.pose = _pose(raw["Pose"])
+    except KeyError:
+        get = raw.get
+        detail.confidence = get("Confidence")
+        detail.bounding_box = parse_bounding_box(get("BoundingBox"))
+        detail.pose = _pose(get("Pose"))
     detail._raw_fields = raw
     detail.__class__ = FaceDetail
     finished: FaceDetail = detail

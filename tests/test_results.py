@@ -352,6 +352,30 @@ def test_parse_person_match_reads_only_the_timestamp_until_asked_for_more() -> N
     assert set(raw.read) == {"Timestamp", "Person", "FaceMatches"}
 
 
+@pytest.mark.parametrize("missing", ["Confidence", "BoundingBox", "Pose", "Width", "Roll"])
+def test_a_face_detail_missing_any_key_keeps_every_other_value(missing: str) -> None:
+    raw = first_raw()
+    face = raw["Person"]["Face"]
+    for part in (face, face["BoundingBox"], face["Pose"]):
+        part.pop(missing, None)
+    parsed = parse_person_match(raw).person.face
+    assert parsed is not None
+
+    expected_box, expected_pose = FULL_FACE_DETAIL.bounding_box, FULL_FACE_DETAIL.pose
+    assert expected_box is not None
+    assert expected_pose is not None
+    if missing == "Width":
+        expected_box = attrs.evolve(expected_box, width=None)
+    if missing == "Roll":
+        expected_pose = attrs.evolve(expected_pose, roll=None)
+    assert parsed == attrs.evolve(
+        FULL_FACE_DETAIL,
+        confidence=None if missing == "Confidence" else FULL_FACE_DETAIL.confidence,
+        bounding_box=None if missing == "BoundingBox" else expected_box,
+        pose=None if missing == "Pose" else expected_pose,
+    )
+
+
 def test_lazy_models_compare_hash_and_repr_like_plain_ones() -> None:
     lazy, eager = parse_person_match(first_raw()), expected_first_match()
 
