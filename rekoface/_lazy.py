@@ -120,7 +120,7 @@ def record_parser(cls: type, keys: Mapping[str, str]) -> Callable[[Any], Any]:
     compiled once (as attrs writes its ``__init__``): the straight-line code of a hand-
     written parser, a store per field into a `builder`, with no loop over the fields.
     The service sends every key of these small records, so each is read by subscript
-    (a quarter of a ``get`` call); a record missing one is read again with ``get``.
+    (cheaper than a ``get`` call); a record missing one is read again with ``get``.
     """
     unknown = sorted(set(keys) - {field.name for field in attrs.fields(cls)})
     if unknown:  # pragma: no cover - our own tables

@@ -195,7 +195,7 @@ def parse_face_detail(raw: Mapping[str, Any] | None) -> FaceDetail | None:
     if raw is None:
         return None
     detail = new(_FACE_DETAIL)
-    try:  # the service sends all three: a subscript is a quarter of a `get` call
+    try:  # the service sends all three: a subscript is cheaper than a `get` call
         detail.confidence = raw["Confidence"]
         detail.bounding_box = parse_bounding_box(raw["BoundingBox"])
         detail.pose = _pose(raw["Pose"])
