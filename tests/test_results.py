@@ -19,6 +19,7 @@ from botocore.stub import Stubber
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import rekoface
 from rekoface.appearances import GROUPINGS, fold_appearances, fold_raw_appearances
 from rekoface.errors import JobFailedError, JobNotCompleteError, RequestValidationError
 from rekoface.models import S3Video
@@ -415,24 +416,11 @@ def test_lazy_models_are_frozen_before_and_after_parsing(name: str) -> None:
         setattr(match, name, None)
 
 
+#: Every attrs class `rekoface` exports: what a parsed model may be.
 PUBLIC_MODELS = frozenset(
-    {
-        AgeRange,
-        Appearance,
-        BoundingBox,
-        Emotion,
-        EyeDirection,
-        Face,
-        FaceAttribute,
-        FaceDetail,
-        FaceMatch,
-        Gender,
-        ImageQuality,
-        Landmark,
-        PersonDetail,
-        PersonMatch,
-        Pose,
-    }
+    value
+    for value in map(getattr, itertools.repeat(rekoface), rekoface.__all__)
+    if isinstance(value, type) and attrs.has(value)
 )
 
 
