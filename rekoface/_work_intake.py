@@ -46,8 +46,8 @@ def asks_system_attributes(client: Any) -> bool:
     try:
         model = client.meta.service_model.operation_model("ReceiveMessage")
         return "MessageSystemAttributeNames" in model.input_shape.members
-    except Exception:  # not a botocore client: ask in today's terms
-        return True
+    except Exception:  # a wrapper that hides the model: every botocore takes the old name
+        return False
 
 
 def _group(attributes: object) -> str | None:

@@ -38,10 +38,7 @@ from typing import TYPE_CHECKING, Literal
 from . import _sqs
 from ._work_checks import check_search_args, check_settings
 from ._work_dead_letter import find_dead_letter_queue, send_to_dead_letter
-from ._work_intake import (
-    BUSY_LOOK_INTERVAL,  # noqa: F401  (its name here, as before)
-    Intake,
-)
+from ._work_intake import Intake
 from ._work_items import Defaults, check_defaults
 from ._work_messages import Held, InHand, change_visibility, delete_message
 from ._work_visibility import extend_due, return_all, sleeping, start_heartbeat

@@ -170,3 +170,30 @@ def test_a_botocore_without_message_system_attribute_names_still_keeps_the_group
     assert fifo.work(fifo.queue(sqs_client=sqs)) == []
     (letter,) = fifo.dead_letters()
     assert letter["Attributes"]["MessageGroupId"] == "camera-7"
+
+
+class _Wrapped:
+    """A client wrapper that hides botocore's model (as a lock or metrics proxy does)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:  # every attribute, `meta` too, a call
+            return method(*args, **kwargs)
+
+        return call
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_wrapped_client_whose_botocore_is_unknown_still_keeps_the_group() -> None:
+    # Without a model to ask, the worker uses the name every botocore accepts (on the
+    # lowest supported botocore, the only one).
+    fifo = Fifo()
+    fifo.send("not a video", "camera-9")
+    wrapped = _Wrapped(boto3.client("sqs", region_name=REGION))
+    assert fifo.work(fifo.queue(sqs_client=wrapped)) == []
+    (letter,) = fifo.dead_letters()
+    assert letter["Attributes"]["MessageGroupId"] == "camera-9"
