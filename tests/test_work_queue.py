@@ -431,19 +431,29 @@ def test_settling_an_outcome_twice_or_a_stranger_is_refused(rig: Rig) -> None:
 
 class _Serialised:
     """An SQS client whose calls take one process-wide lock: moto's SQS is not atomic
-    across threads, real SQS is (the test is about the workers, not moto)."""
+    across threads, real SQS is (the test is about the workers, not moto).
+
+    Each worker's first receive returns only once every worker has made its first, so
+    the work is shared whatever the threads' scheduling (on a loaded machine one worker
+    could otherwise drain the queue before the others start).
+    """
 
     lock = threading.Lock()
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, first_receives: threading.Barrier) -> None:
         self._client = client
+        self._first_receives: threading.Barrier | None = first_receives
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self._client, name)
 
         def call(*args: Any, **kwargs: Any) -> Any:
             with self.lock:
-                return method(*args, **kwargs)
+                answer = method(*args, **kwargs)
+            if name == "receive_message" and self._first_receives is not None:
+                self._first_receives.wait(timeout=30)
+                self._first_receives = None
+            return answer
 
         return call
 
@@ -464,7 +474,7 @@ def test_several_workers_drain_a_queue_each_video_one_outcome_one_job(world: Wor
                 rig.fake.client(),
                 retry=RetryPolicy(sleep=rig.time.sleep, clock=rig.time.clock, random=lambda: 1.0),
             )
-            sqs = _Serialised(boto3.client("sqs", region_name=world.region))
+            sqs = _Serialised(boto3.client("sqs", region_name=world.region), first_receives)
             queue = rig.queue(sqs_client=sqs, idle_timeout=120)
             for done in rig.work(queue, client, max_in_flight=5):
                 with lock:
@@ -473,6 +483,7 @@ def test_several_workers_drain_a_queue_each_video_one_outcome_one_job(world: Wor
         except BaseException as err:  # reported by the test's thread
             failures.append(err)
 
+    first_receives = threading.Barrier(3)
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(3)]
     for thread in threads:
         thread.start()
