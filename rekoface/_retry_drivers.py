@@ -52,15 +52,7 @@ async def call_async(
     async def pause(seconds: float) -> None:
         await sleep(seconds)
 
-    retrying = tenacity.AsyncRetrying(
-        sleep=pause,
-        retry=state.should_retry,
-        wait=state.wait,
-        stop=state.stop,
-        before_sleep=state.before_sleep,
-        reraise=True,
-    )
-    return await retrying(attempt)
+    return await tenacity.AsyncRetrying(sleep=pause, **state.strategies())(attempt)
 
 
 def retry_after_failure(
@@ -81,12 +73,4 @@ def retry_after_failure(
             raise pending.pop()
         return fn()
 
-    retrying = tenacity.Retrying(
-        sleep=policy.sleep,
-        retry=state.should_retry,
-        wait=state.wait,
-        stop=state.stop,
-        before_sleep=state.before_sleep,
-        reraise=True,
-    )
-    return retrying(attempt)
+    return tenacity.Retrying(sleep=policy.sleep, **state.strategies())(attempt)

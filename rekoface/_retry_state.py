@@ -65,6 +65,16 @@ class CallState:
         self._stop_reason: str | None = None
         self._detail = ""
 
+    def strategies(self) -> dict[str, Any]:
+        """Tenacity's arguments for this call, but the sleep (the drivers differ only there)."""
+        return {
+            "retry": self.should_retry,
+            "wait": self.wait,
+            "stop": self.stop,
+            "before_sleep": self.before_sleep,
+            "reraise": True,
+        }
+
     def should_retry(self, retry_state: RetryCallState) -> bool:
         outcome = retry_state.outcome
         exc = outcome.exception() if outcome is not None and outcome.failed else None
