@@ -23,7 +23,6 @@ from .errors import RekoFaceError, RequestValidationError
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
-    from mypy_boto3_sqs.literals import QueueAttributeFilterType
     from mypy_boto3_sqs.type_defs import MessageTypeDef, ReceiveMessageResultTypeDef
 
     from .models import FaceSearchRequest
@@ -48,6 +47,14 @@ def asks_system_attributes(client: Any) -> bool:
         return "MessageSystemAttributeNames" in model.input_shape.members
     except Exception:  # a wrapper that hides the model: every botocore takes the old name
         return False
+
+
+def _group_ask(client: Any) -> dict[str, Any]:
+    """The ``ReceiveMessage`` argument that asks for each message's group, in the name
+    `client`'s botocore takes."""
+    if asks_system_attributes(client):
+        return {"MessageSystemAttributeNames": [_GROUP]}
+    return {"AttributeNames": [_GROUP]}  # a botocore that predates MessageSystemAttributeNames
 
 
 def _group(attributes: object) -> str | None:
@@ -122,20 +129,12 @@ class Intake:
         client, url, hidden = self.client, self.queue_url, self.visibility_timeout
 
         def receive() -> ReceiveMessageResultTypeDef:
-            if asks_system_attributes(client):
-                return client.receive_message(
-                    QueueUrl=url,
-                    MaxNumberOfMessages=1,
-                    WaitTimeSeconds=wait,
-                    VisibilityTimeout=hidden,
-                    MessageSystemAttributeNames=[_GROUP],
-                )
-            return client.receive_message(  # a botocore that predates MessageSystemAttributeNames
+            return client.receive_message(
                 QueueUrl=url,
                 MaxNumberOfMessages=1,
                 WaitTimeSeconds=wait,
                 VisibilityTimeout=hidden,
-                AttributeNames=cast("list[QueueAttributeFilterType]", [_GROUP]),
+                **_group_ask(client),
             )
 
         response = self.patience.call(
