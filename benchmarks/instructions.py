@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: instructions per match hardly depend on how many pages there are.
 COUNTED = replace(FULL, iterate_pages=5, iterate_all_pages=2, appearances_pages=20)
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
+_OPERATIONS = re.compile(r"^operations: (\d+)$", re.MULTILINE)
 SIDE_NAMES = ("rekoface", "baseline")
 
 
@@ -108,8 +109,9 @@ def command(figure: str, side: str, *, quick: bool, tool: str = "valgrind") -> l
     ]
 
 
-def count_side(figure: str, side: str, *, quick: bool, tool: str = "valgrind") -> int:
-    """Instructions one round of `side` of `figure` executes (a process under `tool`)."""
+def count_side(figure: str, side: str, *, quick: bool, tool: str = "valgrind") -> tuple[int, int]:
+    """Instructions one round of `side` of `figure` executes (a process under `tool`), and
+    the operations of that round (the counted process says how many)."""
     with_env = {**os.environ, **fake_aws_environ(os.devnull), "PYTHONHASHSEED": "0"}
     done = subprocess.run(
         command(figure, side, quick=quick, tool=tool),
@@ -120,35 +122,28 @@ def count_side(figure: str, side: str, *, quick: bool, tool: str = "valgrind") -
         check=False,
     )
     found = _COLLECTED.findall(done.stderr)
-    if done.returncode != 0 or not found:
+    operations = _OPERATIONS.findall(done.stdout)
+    if done.returncode != 0 or not found or not operations:
         raise RuntimeError(
             f"counting {figure} ({side}) failed with exit {done.returncode}: {done.stderr[-2000:]}"
         )
-    return int(found[-1])
+    return int(found[-1]), int(operations[-1])
 
 
 def count(
     figures: Sequence[str], *, quick: bool, tool: str = "valgrind", jobs: int = 2
 ) -> dict[str, Count]:
     """The `Count` of each of `figures` (names of `FIGURES`), `jobs` processes at a time."""
-    sizes = QUICK if quick else COUNTED
-    operations = {name: _operations(name, sizes) for name in figures}
     runs = [(name, side) for name in figures for side in (*SIDE_NAMES, "baseline")]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        totals = list(
+        counted = list(
             pool.map(lambda run: count_side(run[0], run[1], quick=quick, tool=tool), runs)
         )
-    counts: dict[str, Count] = {}
-    for position, name in enumerate(figures):
-        rekoface, baseline, control = totals[3 * position : 3 * position + 3]
-        per = operations[name]
-        counts[name] = Count(rekoface / per, baseline / per, control / per)
-    return counts
-
-
-def _operations(name: str, sizes: Sizes) -> int:
-    with fake_aws_environment():
-        return FIGURES[name](sizes).operations
+    per_operation = [instructions / operations for instructions, operations in counted]
+    return {
+        name: Count(*per_operation[3 * position : 3 * position + 3])
+        for position, name in enumerate(figures)
+    }
 
 
 def detail(figure: str, counted: Count, *, quick: bool) -> str:
@@ -175,6 +170,7 @@ def _run_side(figure: str, side: str, *, quick: bool) -> None:
         chosen = sides.rekoface if side == "rekoface" else sides.baseline
         chosen()
         contextvars.Context().run(chosen)  # the counted region
+    print(f"operations: {sides.operations}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
