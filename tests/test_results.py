@@ -419,7 +419,7 @@ def test_lazy_models_are_frozen_before_and_after_parsing(name: str) -> None:
 #: Every attrs class `rekoface` exports: what a parsed model may be.
 PUBLIC_MODELS = frozenset(
     value
-    for value in map(getattr, itertools.repeat(rekoface), rekoface.__all__)
+    for value in (getattr(rekoface, name) for name in rekoface.__all__)
     if isinstance(value, type) and attrs.has(value)
 )
 
