@@ -6,8 +6,9 @@ the same kind of call. The parsers of service output (never user input: nothing 
 validated) build their models as instances of a `builder`: a subclass with the same
 layout that takes plain attribute stores (the interpreter's specialised slot store, a
 tenth of a call), turned into the frozen class with one ``__class__`` assignment once
-filled. What is costly and often unread stays an unset slot that `Lazy` or
-`LazyFields` fill on first access (with `setters`: the object is frozen by then).
+filled. What is costly and often unread stays a slot not parsed yet, filled on its
+first read (the object is frozen by then): by a `lazy_slot` property (`LazyFields`),
+or by the `Lazy` base's ``__getattr__``.
 
 This module imports nothing of the package.
 """
@@ -44,6 +45,59 @@ def builder(cls: type) -> Any:
     return type(f"{cls.__name__}Builder", (cls,), namespace)
 
 
+class _Unset:
+    """The value of a lazy slot not parsed yet (`UNSET`): never seen outside its getter."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+#: What a builder may store in a lazy slot (see `lazy_slot`) to make its first read cheap.
+UNSET: Any = _Unset()
+
+
+def slot_name(name: str) -> str:
+    """The class attribute under which `lazy_slot` keeps the field `name`'s own slot."""
+    return f"_slot_{name}"
+
+
+def lazy_slot(cls: type, name: str, fill: Callable[[Any], None]) -> None:
+    """Make the slot `name` of `cls` call ``fill(obj)`` (which stores it) on its first read.
+
+    The field's slot descriptor stays on the class as `slot_name` (builders store into
+    it) and ``cls.name`` becomes a property that reads it. A slot either unset or
+    holding `UNSET` is not parsed yet: unset costs a builder nothing but the first read
+    an `AttributeError`; `UNSET` costs one store and makes that read cheap. Only the
+    lazy fields pay for a property: every other field stays a plain slot, which the
+    interpreter reads at its fastest (up to Python 3.11, a class with a ``__getattr__``
+    has every read take the slow path). Two threads may both fill a slot: to equal
+    values.
+    """
+    slot = vars(cls)[name]
+    alias = slot_name(name)
+    source = "\n".join(
+        [
+            "def read(self):",
+            "    try:",
+            f"        value = self.{alias}",
+            "    except AttributeError:",
+            "        value = unset",
+            "    if value is unset:",
+            "        fill(self)",
+            f"        value = self.{alias}",
+            "    return value",
+        ]
+    )
+    namespace: dict[str, Any] = {"unset": UNSET, "fill": fill}
+    exec(compile(source, f"<rekoface lazy {cls.__qualname__}.{name}>", "exec"), namespace)  # noqa: S102 - our own fixed source
+    read = namespace["read"]
+    read.__qualname__ = f"{cls.__qualname__}.{name}"
+    setattr(cls, alias, slot)
+    setattr(cls, name, property(read, slot.__set__, slot.__delete__))
+
+
 def _no_attribute(obj: object, name: str) -> AttributeError:
     return AttributeError(f"{type(obj).__name__!r} object has no attribute {name!r}")
 
@@ -51,12 +105,15 @@ def _no_attribute(obj: object, name: str) -> AttributeError:
 class Lazy:
     """Base of models that keep their raw dict and parse all their lazy fields at once.
 
-    The lazy fields are real attrs slots left unset; reading an unset slot falls back
-    to ``__getattr__``, which parses every lazy field of the object (`_materialize`),
-    stores them, and drops the raw dict. Later reads are plain slot reads.
+    Their lazy fields are slots left unset; reading an unset slot falls back to
+    ``__getattr__``, which parses every lazy field of the object (`_materialize`),
+    stores them, and drops the raw dict. For a model whose fields every loop reads
+    (`PersonMatch`): on Python 3.12 and later reading a set slot costs the same with a
+    ``__getattr__`` as without, where a `lazy_slot` property would cost a call per read.
     """
 
     __slots__ = ("_raw",)
+    _raw: Mapping[str, Any] | None
 
     _lazy_fields: ClassVar[frozenset[str]] = frozenset()
 
@@ -79,38 +136,39 @@ class Lazy:
 (SET_RAW,) = setters(Lazy, "_raw")
 
 
-class LazyFields:
-    """Base of models with many parts, each parsed from its raw dict on its own first access.
+def lazy(cls: type[Lazy], *names: str) -> None:
+    """Declare the fields `names` of `cls` parsed together from its raw dict on first read."""
+    cls._lazy_fields = frozenset(names)  # pyright: ignore[reportPrivateUsage] - the class's own
 
-    `_parsers` maps a field to (the API's key, its parser, the slot's setter). The raw
-    dict stays referenced (it is part of the page the caller already holds).
+
+class LazyFields:
+    """Base of models with many parts, each parsed from its raw dict on its own first read.
+
+    The raw dict stays referenced (it is part of the page the caller already holds).
     """
 
     __slots__ = ("_raw_fields",)
 
-    _parsers: ClassVar[Mapping[str, tuple[str, Callable[[Any], Any], Callable[[Any, Any], None]]]]
-
-    if not TYPE_CHECKING:  # pragma: no branch - hidden from type checkers
-
-        def __getattr__(self, name: str) -> Any:
-            entry = self._parsers.get(name)
-            if entry is None:
-                raise _no_attribute(self, name)
-            key, parse, set_field = entry
-            value = parse(self._raw_fields.get(key))
-            set_field(self, value)  # two threads may both parse it: to equal values
-            return value
-
 
 (SET_RAW_FIELDS,) = setters(LazyFields, "_raw_fields")
 
-#: (the API's key, its parser, the slot's setter) of one lazily parsed field.
-FieldParser = tuple[str, Callable[[Any], Any], Callable[[Any, Any], None]]
+#: (the API's key, its parser) of one lazily parsed field.
+FieldParser = tuple[str, Callable[[Any], Any]]
+
+
+def _field_filler(
+    key: str, parse: Callable[[Any], Any], store: Callable[[Any, Any], None]
+) -> Callable[[Any], None]:
+    def fill(obj: Any) -> None:
+        store(obj, parse(obj._raw_fields.get(key)))
+
+    return fill
 
 
 def lazy_fields(cls: type[LazyFields], parsers: Mapping[str, FieldParser]) -> None:
-    """Declare how `cls` parses each of its lazy fields on first access."""
-    cls._parsers = parsers  # pyright: ignore[reportPrivateUsage] - the class's own table
+    """Declare how `cls` parses each of its lazy fields, on its own first read."""
+    for name, (key, parse) in parsers.items():
+        lazy_slot(cls, name, _field_filler(key, parse, vars(cls)[name].__set__))
 
 
 def record_parser(cls: type, keys: Mapping[str, str]) -> Callable[[Any], Any]:

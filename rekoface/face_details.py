@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from ._lazy import LazyFields, builder, lazy_fields, new, record_parser, setters
+from ._lazy import LazyFields, builder, lazy_fields, new, record_parser
 
 __all__ = [
     "AgeRange",
@@ -162,7 +162,7 @@ def _landmarks(raw: list[Mapping[str, Any]] | None) -> tuple[Landmark, ...]:
     return tuple([_landmark(m) for m in raw]) if raw else ()
 
 
-#: How each part of a `FaceDetail` is parsed: field -> (the API's key, parser).
+#: How each part of a `FaceDetail` is parsed on its first read: field -> (the API's key, parser).
 _PARTS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "age_range": ("AgeRange", _age_range),
     "smile": ("Smile", _attribute),
@@ -179,10 +179,7 @@ _PARTS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "face_occluded": ("FaceOccluded", _attribute),
     "eye_direction": ("EyeDirection", _eye_direction),
 }
-lazy_fields(
-    FaceDetail,
-    {name: (key, parse, setters(FaceDetail, name)[0]) for name, (key, parse) in _PARTS.items()},
-)
+lazy_fields(FaceDetail, _PARTS)
 _FACE_DETAIL = builder(FaceDetail)
 
 

@@ -23,11 +23,11 @@ that of the package (and the private builders and slot setters).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 import attrs
 
-from ._lazy import Lazy, LazyFields, builder, lazy_fields, new, setters
+from ._lazy import UNSET, Lazy, LazyFields, builder, lazy, lazy_fields, new, setters
 from .face_details import BoundingBox, FaceDetail, parse_bounding_box, parse_face_detail
 
 __all__ = [
@@ -85,8 +85,6 @@ class PersonMatch(Lazy):
     person: PersonDetail
     face_matches: tuple[FaceMatch, ...] = ()
 
-    _lazy_fields: ClassVar[frozenset[str]] = frozenset({"person", "face_matches"})
-
     def _materialize(self, raw: Mapping[str, Any]) -> None:
         _SET_PERSON(self, _parse_person_detail(raw.get("Person")))
         _SET_FACE_MATCHES(self, _parse_face_matches(raw.get("FaceMatches")))
@@ -94,13 +92,11 @@ class PersonMatch(Lazy):
 
 # --------------------------------------------------------------------------- parsing
 
-_FACE_BOX, _FACE_IMAGE, _FACE_CONFIDENCE, _FACE_MODEL, _FACE_USER = setters(
-    Face, "bounding_box", "image_id", "confidence", "index_faces_model_version", "user_id"
-)
-_PERSON_BOX, _PERSON_FACE = setters(PersonDetail, "bounding_box", "face")
+# Parsing fills builders (see `rekoface._lazy`), storing a `lazy_fields` field into its
+# own slot (``_slot_face``, see `slot_name`). The setters are for what `_materialize`
+# parses on first read, when the object is already frozen.
 _SET_PERSON, _SET_FACE_MATCHES = setters(PersonMatch, "person", "face_matches")
-# Parsing fills builders (see `rekoface._lazy`); the setters above are for what is parsed
-# on first access, when the object is already frozen.
+lazy(PersonMatch, "person", "face_matches")
 _FACE, _FACE_MATCH, _PERSON_DETAIL, _PERSON_MATCH = map(
     builder, (Face, FaceMatch, PersonDetail, PersonMatch)
 )
@@ -115,18 +111,18 @@ def _as_is(value: object) -> object:
 lazy_fields(
     Face,
     {
-        "bounding_box": ("BoundingBox", parse_bounding_box, _FACE_BOX),
-        "image_id": ("ImageId", _as_is, _FACE_IMAGE),
-        "confidence": ("Confidence", _as_is, _FACE_CONFIDENCE),
-        "index_faces_model_version": ("IndexFacesModelVersion", _as_is, _FACE_MODEL),
-        "user_id": ("UserId", _as_is, _FACE_USER),
+        "bounding_box": ("BoundingBox", parse_bounding_box),
+        "image_id": ("ImageId", _as_is),
+        "confidence": ("Confidence", _as_is),
+        "index_faces_model_version": ("IndexFacesModelVersion", _as_is),
+        "user_id": ("UserId", _as_is),
     },
 )
 lazy_fields(
     PersonDetail,
     {
-        "bounding_box": ("BoundingBox", parse_bounding_box, _PERSON_BOX),
-        "face": ("Face", parse_face_detail, _PERSON_FACE),
+        "bounding_box": ("BoundingBox", parse_bounding_box),
+        "face": ("Face", parse_face_detail),
     },
 )
 
@@ -165,9 +161,11 @@ def parse_person_match_now(raw: Mapping[str, Any]) -> PersonMatch:
 def _parse_person_detail(raw: Mapping[str, Any] | None) -> PersonDetail:
     detail = new(_PERSON_DETAIL)
     if not raw:
-        detail.index = detail.bounding_box = detail.face = None
+        detail.index = detail._slot_bounding_box = detail._slot_face = None
     else:
         detail.index = raw.get("Index")
+        # `UNSET` (one store) spares the first read of the face an AttributeError.
+        detail._slot_bounding_box = detail._slot_face = UNSET
         detail._raw_fields = raw
     detail.__class__ = PersonDetail
     finished: PersonDetail = detail
