@@ -19,29 +19,6 @@ def shown(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _fast_check(path: str) -> Callable[[str], bool]:
-    """A check that says only whether a string passes `path`'s rule (the common case)."""
-    rule = CONSTRAINTS[path]
-    low = int(rule.min) if rule.min is not None else 0
-    high = int(rule.max) if rule.max is not None else sys.maxsize
-    compiled = rule.compiled
-    fullmatch = compiled.fullmatch if compiled is not None else None
-    allowed = frozenset(rule.enum) if rule.enum is not None else None
-
-    def passes(value: str) -> bool:
-        return (
-            low <= len(value) <= high
-            and (fullmatch is None or fullmatch(value) is not None)
-            and (allowed is None or value in allowed)
-        )
-
-    return passes
-
-
-#: One precompiled pass/fail check per string rule; messages are built only on failure.
-_PASSES: dict[str, Callable[[str], bool]] = {path: _fast_check(path) for path in CONSTRAINTS}
-
-
 def _is_unicode(value: str) -> bool:
     """Whether `value` encodes as UTF-8 (a lone surrogate such as ``"\\udcff"`` does not)."""
     try:
@@ -51,9 +28,54 @@ def _is_unicode(value: str) -> bool:
     return True
 
 
+def _string_passes(path: str) -> Callable[[object], bool]:
+    """Whether a value passes `path`'s string rule: `check_string`'s quick yes, no message."""
+    rule = CONSTRAINTS[path]
+    low = int(rule.min) if rule.min is not None else 0
+    high = int(rule.max) if rule.max is not None else sys.maxsize
+    compiled = rule.compiled
+    fullmatch = compiled.fullmatch if compiled is not None else None
+    allowed = frozenset(rule.enum) if rule.enum is not None else None
+
+    def passes(value: object) -> bool:
+        return (
+            type(value) is str
+            and low <= len(value) <= high
+            and (fullmatch is None or fullmatch(value) is not None)
+            and (allowed is None or value in allowed)
+            and (value.isascii() or _is_unicode(value))
+        )
+
+    return passes
+
+
+#: One precompiled pass/fail check per string rule; messages are built only on failure.
+_PASSES: dict[str, Callable[[object], bool]] = {path: _string_passes(path) for path in CONSTRAINTS}
+
+
+def string_passes(path: str) -> Callable[[object], bool]:
+    """`path`'s quick check. A model runs these on every field first and collects
+    messages (`check_string`) only when one fails: a valid request builds no list."""
+    return _PASSES[path]
+
+
+def number_passes(path: str) -> Callable[[object], bool]:
+    """Whether a value passes `path`'s number rule: `check_number`'s quick yes."""
+    rule = CONSTRAINTS[path]
+    # A NaN fails every comparison; an infinity, or an int past a float's range, the bounds.
+    low = rule.min if rule.min is not None else -sys.float_info.max
+    high = rule.max if rule.max is not None else sys.float_info.max
+
+    def passes(value: object) -> bool:
+        kind = type(value)
+        return (kind is float or kind is int) and low <= value <= high  # type: ignore[operator]
+
+    return passes
+
+
 def check_string(errors: list[FieldError], path: str, value: object) -> None:
     """`value` must be a `str` within the length bounds and pattern of `path`'s rule."""
-    if type(value) is str and _PASSES[path](value) and (value.isascii() or _is_unicode(value)):
+    if _PASSES[path](value):
         return
     rule = CONSTRAINTS[path]
     if not isinstance(value, str):

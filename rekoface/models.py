@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._validation import check_number, check_string, check_type, raise_if_any
+from ._validation import (
+    check_number,
+    check_string,
+    check_type,
+    number_passes,
+    raise_if_any,
+    string_passes,
+)
 from .errors import FieldError
 
 if TYPE_CHECKING:
@@ -25,6 +32,22 @@ __all__ = ["FaceSearchJob", "FaceSearchRequest", "NotificationChannel", "S3Video
 
 _S3_SCHEME = "s3://"
 
+# The quick yes of each field's rule; a failing field is told apart by `check_string`.
+_BUCKET, _NAME, _VERSION, _TOPIC, _ROLE, _COLLECTION, _JOB_TAG, _TOKEN = map(
+    string_passes,
+    (
+        "Video.S3Object.Bucket",
+        "Video.S3Object.Name",
+        "Video.S3Object.Version",
+        "NotificationChannel.SNSTopicArn",
+        "NotificationChannel.RoleArn",
+        "CollectionId",
+        "JobTag",
+        "ClientRequestToken",
+    ),
+)
+_THRESHOLD = number_passes("FaceMatchThreshold")
+
 
 @attrs.frozen
 class S3Video:
@@ -35,6 +58,9 @@ class S3Video:
     version: str | None = None
 
     def __attrs_post_init__(self) -> None:
+        version = self.version
+        if _BUCKET(self.bucket) and _NAME(self.name) and (version is None or _VERSION(version)):
+            return  # valid: no list of failures to build
         errors: list[FieldError] = []
         check_string(errors, "Video.S3Object.Bucket", self.bucket)
         check_string(errors, "Video.S3Object.Name", self.name)
@@ -78,6 +104,8 @@ class NotificationChannel:
     role_arn: str
 
     def __attrs_post_init__(self) -> None:
+        if _TOPIC(self.sns_topic_arn) and _ROLE(self.role_arn):
+            return
         errors: list[FieldError] = []
         check_string(errors, "NotificationChannel.SNSTopicArn", self.sns_topic_arn)
         check_string(errors, "NotificationChannel.RoleArn", self.role_arn)
@@ -105,6 +133,17 @@ class FaceSearchRequest:
     client_request_token: str | None = None
 
     def __attrs_post_init__(self) -> None:
+        threshold, channel = self.face_match_threshold, self.notification_channel
+        job_tag, token = self.job_tag, self.client_request_token
+        if (
+            isinstance(self.video, S3Video)
+            and _COLLECTION(self.collection_id)
+            and (threshold is None or _THRESHOLD(threshold))
+            and (channel is None or isinstance(channel, NotificationChannel))
+            and (job_tag is None or _JOB_TAG(job_tag))
+            and (token is None or _TOKEN(token))
+        ):
+            return  # valid: no list of failures to build
         errors: list[FieldError] = []
         check_type(errors, "Video", self.video, S3Video)
         check_string(errors, "CollectionId", self.collection_id)

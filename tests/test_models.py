@@ -312,3 +312,27 @@ def test_arabic_indic_digits_do_not_pass_for_digits() -> None:
     assert compiled is not None
     assert compiled.flags & re.ASCII
     assert compiled.fullmatch("arn:aws:iam::١٢٣٤٥٦٧٨٩٠١٢:role/R") is None
+
+
+class _Percent(float):
+    """A float subclass (as numpy's float64 is): a number, checked the long way."""
+
+
+@given(
+    value=st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.integers(min_value=-(10**400), max_value=10**400),
+        st.booleans(),
+        st.floats(min_value=-1, max_value=101).map(_Percent),
+    )
+)
+def test_a_threshold_is_accepted_exactly_when_a_finite_number_from_0_to_100(value: float) -> None:
+    # Valid requests take a quick path; it must accept nothing the full check refuses.
+    valid = not isinstance(value, bool) and 0 <= value <= 100  # NaN compares false
+    if not valid:
+        with pytest.raises(RequestValidationError) as info:
+            FaceSearchRequest(S3Video("bucket", "k"), "c", face_match_threshold=value)
+        assert info.value.paths == ("FaceMatchThreshold",)
+        return
+    request = FaceSearchRequest(S3Video("bucket", "k"), "c", face_match_threshold=value)
+    assert request.to_api()["FaceMatchThreshold"] == float(value)
