@@ -10,9 +10,10 @@ that restarts (a Lambda retried on the same S3 event) gets the same job back.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
-import secrets
+import os
 from typing import Any
 
 from ._validation import raise_if_any
@@ -25,9 +26,18 @@ __all__ = ["derive_client_request_token", "random_client_request_token"]
 _DOMAIN = b"rekoface/client-request-token/v1\x00"
 
 
+#: Standard base64's two symbols made URL-safe, as `base64.urlsafe_b64encode` does.
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def random_client_request_token() -> str:
-    """A fresh token for one `start` call: 32 random bytes, URL-safe base64 (43 chars)."""
-    return secrets.token_urlsafe(32)
+    """A fresh token for one `start` call: 32 random bytes, URL-safe base64 (43 chars).
+
+    What ``secrets.token_urlsafe(32)`` returns, from the same ``os.urandom``, in C
+    calls only (four Python frames fewer on every start).
+    """
+    encoded = binascii.b2a_base64(os.urandom(32), newline=False).translate(_URL_SAFE)
+    return encoded.rstrip(b"=").decode("ascii")
 
 
 def derive_client_request_token(request: FaceSearchRequest, idempotency_key: str) -> str:
