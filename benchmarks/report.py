@@ -121,7 +121,10 @@ def render_document(
         "round is counted, not start-up, imports or the warm-up. A count repeats to within a "
         "few parts in ten thousand, where CPU time on a shared machine moves by several "
         "percent, so it shows what the code costs apart from the machine's noise; it does "
-        "not see cache misses, and the verdict stays on CPU time.\n"
+        "not see cache misses. A figure with a count is judged on it (the controls of CPU "
+        "time spread wider than a target's margin); the line under the figure says whether "
+        "its CPU time met the target too. Without `--instructions`, figures are judged on "
+        "CPU time.\n"
         "- Targets are reported, never enforced: no test fails on a timing.\n",
         f"## Results ({met} of {len(results)} targets met)\n",
         render_table(results),

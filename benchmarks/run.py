@@ -111,7 +111,7 @@ def run_all(
 
     With `instructions`, the in-process timed figures also get their instruction counts
     (`benchmarks.instructions`, after every timed round, so the counting processes
-    disturb no timing).
+    disturb no timing), and are judged on them (`benchmarks.instructions.verdict`).
     """
     names = [name for name in FIGURES if not only or name in only]
     results = []
@@ -138,7 +138,14 @@ def run_all(
             replace(
                 result,
                 instructions=counts[name].text(),
-                details=(*result.details, counting.detail(name, counts[name], quick=quick)),
+                passed=counts[name].ratio <= counting.target(name),
+                details=(
+                    *result.details,
+                    counting.detail(name, counts[name], quick=quick),
+                    counting.verdict(
+                        name, counts[name], time_ratio=result.result, time_met=result.passed
+                    ),
+                ),
             )
             if name in counts
             else result
