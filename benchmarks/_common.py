@@ -257,19 +257,28 @@ def fake_aws_environment() -> Iterator[None]:
             os.environ.update(saved)
 
 
-class SimulatedJob:
-    """A job of `length` seconds on a simulated clock, and the calls made to learn its end."""
+class VirtualClock:
+    """Simulated time: `sleep` moves `now` at once (the clock to inject is the object)."""
 
-    def __init__(self, length: float) -> None:
-        self.length = length
+    def __init__(self) -> None:
         self.now = 0.0
-        self.calls = 0
 
     def clock(self) -> float:
         return self.now
 
+    __call__ = clock
+
     def sleep(self, seconds: float) -> None:
         self.now += seconds
+
+
+class SimulatedJob(VirtualClock):
+    """A job of `length` seconds on a simulated clock, and the calls made to learn its end."""
+
+    def __init__(self, length: float) -> None:
+        super().__init__()
+        self.length = length
+        self.calls = 0
 
     def fetch_status(self, job_id: str) -> JobStatus:
         self.calls += 1

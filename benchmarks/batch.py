@@ -32,7 +32,7 @@ from typing import Any
 from rekoface import FaceSearchClient, FaceSearchRequest, NotificationChannel, RetryPolicy, S3Video
 
 from ._canned import CannedRekognition, rekognition_client
-from ._common import FULL, REGION, FigureResult, Sizes, duration
+from ._common import FULL, REGION, FigureResult, Sizes, VirtualClock, duration
 
 TARGET = 1.03
 MEMORY_TARGET = 1.2
@@ -204,17 +204,6 @@ def run_queue(lengths: list[float], slots: int) -> BatchRun:
         return world.result(sum(outcome.ok for outcome in batch))
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 def _stand_in_client() -> FaceSearchClient:
     """A real boto3 client whose two methods answer from memory: every job has ended."""
     boto3_client = rekognition_client(CannedRekognition())
@@ -240,7 +229,7 @@ def peak_memory(items: int) -> tuple[int, int]:
             yield FaceSearchRequest(S3Video("videos", f"cams/{i:09d}.mp4"), "employees")
 
     def consume(n: int) -> int:
-        clock = _Clock()
+        clock = VirtualClock()
         batch = client.search_many(requests(n), sleep=clock.sleep, clock=clock)
         return sum(outcome.ok for outcome in batch)
 
