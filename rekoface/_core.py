@@ -234,7 +234,7 @@ def new_job(
     cost.
     """
     job_type, job_builder = _job_builder()
-    job = object.__new__(job_builder)
+    job = job_builder()
     job.job_id = response["JobId"]
     job.client_request_token = call.token
     job.request = request

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._lazy import builder, new
+from ._lazy import builder
 
 if TYPE_CHECKING:
     from .matches import FaceMatch, PersonMatch
@@ -247,7 +247,7 @@ def _merged(intervals: list[_Interval], max_gap: float) -> list[_Interval]:
 
 
 def _appearance(interval: _Interval) -> Appearance:
-    appearance = new(_APPEARANCE)
+    appearance = _APPEARANCE()
     first, group, last, best, count, external, best_face, faces = interval
     appearance.face_id = best_face
     appearance.external_image_id = external

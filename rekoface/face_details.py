@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from ._lazy import LazyFields, builder, lazy_fields, new, record_parser
+from ._lazy import LazyFields, builder, lazy_fields, record_parser
 
 __all__ = [
     "AgeRange",
@@ -191,7 +191,7 @@ def parse_face_detail(raw: Mapping[str, Any] | None) -> FaceDetail | None:
     """
     if raw is None:
         return None
-    detail = new(_FACE_DETAIL)
+    detail = _FACE_DETAIL()
     try:  # the service sends all three: a subscript is cheaper than a `get` call
         detail.confidence = raw["Confidence"]
         detail.bounding_box = parse_bounding_box(raw["BoundingBox"])

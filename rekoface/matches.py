@@ -27,7 +27,7 @@ from typing import Any
 
 import attrs
 
-from ._lazy import UNSET, Lazy, LazyFields, builder, lazy, lazy_fields, new, setters
+from ._lazy import UNSET, Lazy, LazyFields, builder, lazy, lazy_fields, setters
 from .face_details import BoundingBox, FaceDetail, parse_bounding_box, parse_face_detail
 
 __all__ = [
@@ -133,7 +133,7 @@ def parse_person_match(raw: Mapping[str, Any]) -> PersonMatch:
     Only ``Timestamp`` is read now; ``Person`` and ``FaceMatches`` are parsed on first
     access of `PersonMatch.person` or `PersonMatch.face_matches`.
     """
-    match = new(_PERSON_MATCH)
+    match = _PERSON_MATCH()
     match.timestamp = raw["Timestamp"]
     match._raw = raw
     match.__class__ = PersonMatch
@@ -147,7 +147,7 @@ def parse_person_match_now(raw: Mapping[str, Any]) -> PersonMatch:
     What iteration yields: nearly every loop reads the face matches, and parsing
     them now costs less than the first-access fallback would.
     """
-    match = new(_PERSON_MATCH)
+    match = _PERSON_MATCH()
     match.timestamp = raw["Timestamp"]
     match.person = _parse_person_detail(raw.get("Person"))
     match.face_matches = _parse_face_matches(raw.get("FaceMatches"))
@@ -159,7 +159,7 @@ def parse_person_match_now(raw: Mapping[str, Any]) -> PersonMatch:
 
 
 def _parse_person_detail(raw: Mapping[str, Any] | None) -> PersonDetail:
-    detail = new(_PERSON_DETAIL)
+    detail = _PERSON_DETAIL()
     if not raw:
         detail.index = detail._slot_bounding_box = detail._slot_face = None
     else:
@@ -178,12 +178,12 @@ def _parse_face_matches(raw: Iterable[Mapping[str, Any]] | None) -> tuple[FaceMa
     parsed: list[FaceMatch] = []
     for item in raw:  # one loop, no call per face match: this is the hot path
         data = item["Face"]
-        face = new(_FACE)
+        face = _FACE()
         face.face_id = data["FaceId"]
         face.external_image_id = data.get("ExternalImageId")
         face._raw_fields = data
         face.__class__ = Face
-        match = new(_FACE_MATCH)
+        match = _FACE_MATCH()
         match.similarity = item["Similarity"]
         match.face = face
         match.__class__ = FaceMatch
