@@ -21,8 +21,8 @@ from botocore.stub import Stubber
 from cli_support import CLI, Recording, faces
 
 from rekoface import FaceSearchClient
-from rekoface._cli.output import Column, fit, format_millis
 from rekoface._cli.progress import format_elapsed
+from rekoface._cli.table import Column, fit, format_millis
 from rekoface.cli import main
 
 pytest_plugins = ("cli_fixtures",)

@@ -15,7 +15,6 @@ prefix, with a line on stdout saying where.
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import tempfile
@@ -28,7 +27,8 @@ import attrs
 
 from rekoface.errors import FieldError, RekoFaceError, RequestValidationError, ServiceError
 
-from .output import MatchWriter, appearance_to_api
+from .api_shapes import appearance_to_api
+from .writers import MatchWriter
 
 if TYPE_CHECKING:
     from rekoface.batch import BatchOutcome
@@ -348,7 +348,3 @@ def line_for(
         record["Error"] = error_record(err)
         return record, False
     return record, True
-
-
-def json_line(record: dict[str, Any]) -> str:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CREDENTIALS_HINT",
+    "EXIT_INTERRUPTED",
+    "EXIT_NOT_FINISHED",
+    "EXIT_OUTPUT",
+    "EXIT_SOME_FAILED",
     "REGION_HINT",
     "ClientFactory",
     "ClientOptions",
@@ -47,6 +51,13 @@ REGION_HINT: Final = (
     "no AWS region: pass --region, or set AWS_REGION / AWS_DEFAULT_REGION, or `region` "
     "in your AWS profile"
 )
+
+
+#: The exit codes a `CommandError` carries (`main`'s docstring lists every code).
+EXIT_OUTPUT: Final = 1
+EXIT_SOME_FAILED: Final = 1
+EXIT_INTERRUPTED: Final = 130
+EXIT_NOT_FINISHED: Final = 4
 
 
 class UsageError(Exception):

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .output import terminal_width
 from .streams import TextSink
+from .table import terminal_width
 
 if TYPE_CHECKING:
     import boto3
