@@ -12,6 +12,7 @@ Arabic-Indic digits and accented letters the service refuses.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -32,7 +33,7 @@ class Constraint(NamedTuple):
     @property
     def compiled(self) -> re.Pattern[str] | None:
         """The enforced pattern, compiled once with `re.ASCII`."""
-        return _COMPILED.get(self.path) if self.pattern is not None else None
+        return _compiled(self.pattern) if self.pattern is not None else None
 
     def describe(self) -> str:
         """A short human description of the rule, for error messages and docs."""
@@ -149,6 +150,8 @@ WIDENED: frozenset[str] = frozenset(
     {"NotificationChannel.SNSTopicArn", "NotificationChannel.RoleArn"}
 )
 
-_COMPILED: dict[str, re.Pattern[str]] = {
-    c.path: re.compile(c.pattern, re.ASCII) for c in (*CONSTRAINTS.values(), FACE_ID) if c.pattern
-}
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    # On first use, not at import: `import rekoface` compiles no pattern it may not need.
+    return re.compile(pattern, re.ASCII)

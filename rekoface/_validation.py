@@ -49,8 +49,16 @@ def _string_passes(path: str) -> Callable[[object], bool]:
     return passes
 
 
-#: One precompiled pass/fail check per string rule; messages are built only on failure.
-_PASSES: dict[str, Callable[[object], bool]] = {path: _string_passes(path) for path in CONSTRAINTS}
+class _Checks(dict[str, Callable[[object], bool]]):
+    """One pass/fail check per string rule, each built (its pattern compiled) on first use."""
+
+    def __missing__(self, path: str) -> Callable[[object], bool]:
+        passes = self[path] = _string_passes(path)  # two threads may both build it: alike
+        return passes
+
+
+#: The quick check of each string rule; messages are built only on failure.
+_PASSES = _Checks()
 
 
 def string_passes(path: str) -> Callable[[object], bool]:
