@@ -40,6 +40,13 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _environment() -> dict[str, str]:
+    """This environment, but free to write bytecode caches: an installed package has them
+    (pip compiles a wheel's modules), so neither side may compile its modules per process
+    (``PYTHONDONTWRITEBYTECODE=1`` would leave a source checkout's stale caches stale)."""
+    return {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+
 def _run(code: str, *options: str) -> tuple[float, float, str]:
     """CPU and wall-clock seconds of one ``python -c code`` process, and its stderr."""
     cpu = _children_cpu()
@@ -47,7 +54,7 @@ def _run(code: str, *options: str) -> tuple[float, float, str]:
     done = subprocess.run(
         [sys.executable, *options, "-c", code],
         cwd=ROOT,
-        env=dict(os.environ),
+        env=_environment(),
         capture_output=True,
         text=True,
         check=False,

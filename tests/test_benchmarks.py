@@ -22,6 +22,7 @@ from benchmarks import run as bench_run  # noqa: E402
 from benchmarks._canned import job_id_for_token, page_body  # noqa: E402
 from benchmarks._common import alternate  # noqa: E402
 from benchmarks.backoff import FIXED_INTERVAL, fixed_loop  # noqa: E402
+from benchmarks.imports import _run as run_process  # noqa: E402
 from benchmarks.sqs import FALLBACK_INTERVAL  # noqa: E402
 
 
@@ -115,6 +116,16 @@ def test_imports_lists_what_rekoface_adds_over_boto3(results: dict[str, FigureRe
     added = {name for name, _, _ in _checks(results, "3")["added_modules"]}
     assert {"rekoface", "rekoface.client", "rekoface.errors"} <= added
     assert not any(name.startswith("boto3") for name in added)
+
+
+def test_import_processes_may_write_bytecode_caches_as_installed_packages_have(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A stale cache of a checkout's edited module, never rewritten, would be compiled in
+    # every timed process of one side only.
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    _, _, stderr = run_process("import sys; print(sys.dont_write_bytecode, file=sys.stderr)")
+    assert stderr.strip() == "False"
 
 
 def test_backoff_sweeps_every_variant(results: dict[str, FigureResult]) -> None:
