@@ -7,7 +7,7 @@ validated) build their models as instances of a `builder`: a subclass with the s
 layout that takes plain attribute stores (the interpreter's specialised slot store, a
 tenth of a call), turned into the frozen class with one ``__class__`` assignment once
 filled. What is costly and often unread stays a slot not parsed yet, filled on its
-first read (the object is frozen by then): by a `lazy_slot` property (`LazyFields`),
+first read (the object is frozen by then): by a property per field (`lazy_fields`),
 or by the `Lazy` base's ``__getattr__``.
 
 This module imports nothing of the package.
@@ -57,17 +57,18 @@ class _Unset:
         return "UNSET"
 
 
-#: What a builder may store in a lazy slot (see `lazy_slot`) to make its first read cheap.
+#: What a builder may store in a lazy slot (see `lazy_fields`) to make its first read cheap.
 UNSET: Any = _Unset()
 
 
 def slot_name(name: str) -> str:
-    """The class attribute under which `lazy_slot` keeps the field `name`'s own slot."""
+    """The class attribute under which `lazy_fields` keeps the field `name`'s own slot."""
     return f"_slot_{name}"
 
 
-def lazy_slot(cls: type, name: str, fill: Callable[[Any], None]) -> None:
-    """Make the slot `name` of `cls` call ``fill(obj)`` (which stores it) on its first read.
+def _lazy_slot(cls: type, name: str, key: str, parse: Callable[[Any], Any]) -> None:
+    """Make the slot `name` of the `LazyFields` class `cls` parse ``raw[key]`` (its raw
+    dict's) with `parse` on its first read, and keep the value.
 
     The field's slot descriptor stays on the class as `slot_name` (builders store into
     it) and ``cls.name`` becomes a property that reads it. A slot either unset or
@@ -75,7 +76,7 @@ def lazy_slot(cls: type, name: str, fill: Callable[[Any], None]) -> None:
     an `AttributeError`; `UNSET` costs one store and makes that read cheap. Only the
     lazy fields pay for a property: every other field stays a plain slot, which the
     interpreter reads at its fastest (up to Python 3.11, a class with a ``__getattr__``
-    has every read take the slow path). Two threads may both fill a slot: to equal
+    has every read take the slow path). Two threads may both parse a field: to equal
     values.
     """
     slot = vars(cls)[name]
@@ -88,12 +89,12 @@ def lazy_slot(cls: type, name: str, fill: Callable[[Any], None]) -> None:
             "    except AttributeError:",
             "        value = unset",
             "    if value is unset:",
-            "        fill(self)",
-            f"        value = self.{alias}",
+            "        value = parse(self._raw_fields.get(key))",
+            "        store(self, value)",
             "    return value",
         ]
     )
-    namespace: dict[str, Any] = {"unset": UNSET, "fill": fill}
+    namespace: dict[str, Any] = {"unset": UNSET, "parse": parse, "key": key, "store": slot.__set__}
     exec(compile(source, f"<rekoface lazy {cls.__qualname__}.{name}>", "exec"), namespace)  # noqa: S102 - our own fixed source
     read = namespace["read"]
     read.__qualname__ = f"{cls.__qualname__}.{name}"
@@ -112,7 +113,7 @@ class Lazy:
     ``__getattr__``, which parses every lazy field of the object (`_materialize`),
     stores them, and drops the raw dict. For a model whose fields every loop reads
     (`PersonMatch`): on Python 3.12 and later reading a set slot costs the same with a
-    ``__getattr__`` as without, where a `lazy_slot` property would cost a call per read.
+    ``__getattr__`` as without, where a `lazy_fields` property would cost a call per read.
     """
 
     __slots__ = ("_raw",)
@@ -153,25 +154,14 @@ class LazyFields:
     __slots__ = ("_raw_fields",)
 
 
-(SET_RAW_FIELDS,) = setters(LazyFields, "_raw_fields")
-
 #: (the API's key, its parser) of one lazily parsed field.
 FieldParser = tuple[str, Callable[[Any], Any]]
-
-
-def _field_filler(
-    key: str, parse: Callable[[Any], Any], store: Callable[[Any, Any], None]
-) -> Callable[[Any], None]:
-    def fill(obj: Any) -> None:
-        store(obj, parse(obj._raw_fields.get(key)))
-
-    return fill
 
 
 def lazy_fields(cls: type[LazyFields], parsers: Mapping[str, FieldParser]) -> None:
     """Declare how `cls` parses each of its lazy fields, on its own first read."""
     for name, (key, parse) in parsers.items():
-        lazy_slot(cls, name, _field_filler(key, parse, vars(cls)[name].__set__))
+        _lazy_slot(cls, name, key, parse)
 
 
 def record_parser(cls: type, keys: Mapping[str, str]) -> Callable[[Any], Any]:
