@@ -87,6 +87,10 @@ class Intake:
     on_held: Callable[[], None]
     sleep: Callable[[float], None]
     clock: Callable[[], float]
+    #: How each receive asks for the message's group: the client's botocore says once.
+    group_ask: dict[str, Any] = attrs.field(
+        init=False, default=attrs.Factory(lambda intake: _group_ask(intake.client), takes_self=True)
+    )
 
     def feed(self) -> Iterator[FaceSearchRequest]:
         """A request per message, `NOTHING_YET` while jobs run and the queue is empty."""
@@ -126,15 +130,14 @@ class Intake:
     def receive(self, wait: int, until: float) -> MessageTypeDef | None:
         """One message, or `None`: nothing came, or transient errors outlasted `until`
         (at once, without a long poll, while jobs run)."""
-        client, url, hidden = self.client, self.queue_url, self.visibility_timeout
 
         def receive() -> ReceiveMessageResultTypeDef:
-            return client.receive_message(
-                QueueUrl=url,
+            return self.client.receive_message(
+                QueueUrl=self.queue_url,
                 MaxNumberOfMessages=1,
                 WaitTimeSeconds=wait,
-                VisibilityTimeout=hidden,
-                **_group_ask(client),
+                VisibilityTimeout=self.visibility_timeout,
+                **self.group_ask,
             )
 
         response = self.patience.call(
