@@ -49,6 +49,10 @@ def _start(sizes: Sizes) -> Sides:
     return start.sides(sizes)[0]
 
 
+#: The variant of figure 2 that each counted iteration figure is.
+_VARIANTS = {"iterate": "default", "iterate-face": "face", "iterate-all": "all"}
+
+
 def _iterate(variant: str) -> Callable[[Sizes], Sides]:
     def sides(sizes: Sizes) -> Sides:
         from . import iterate
@@ -76,16 +80,13 @@ def target(figure: str) -> float:
         return appearances.TARGET
     from . import iterate
 
-    variant = {"iterate": "default", "iterate-face": "face", "iterate-all": "all"}[figure]
-    return iterate.TARGETS[variant][1]
+    return iterate.TARGETS[_VARIANTS[figure]][1]
 
 
 #: The figures counted, by their name in `benchmarks.run.FIGURES`.
 FIGURES: dict[str, Callable[[Sizes], Sides]] = {
     "start": _start,
-    "iterate": _iterate("default"),
-    "iterate-face": _iterate("face"),
-    "iterate-all": _iterate("all"),
+    **{name: _iterate(variant) for name, variant in _VARIANTS.items()},
     "appearances": _appearances,
 }
 
